@@ -1,0 +1,60 @@
+# Four Puzzles of Neural Networks: set-up, build and test.
+#   make book   install everything into .venv (first time only), then build the HTML book
+#   make test   install the test tools too (Chromium from Debian), build, run every test
+# Nothing else is needed on a fresh machine with Python 3.11, Node.js and apt.
+
+PYTHON ?= python3
+VENV   := .venv
+BIN    := $(VENV)/bin
+HTML   := _build/html
+
+.PHONY: book test vendor chromium clean execute benchmark status
+
+$(BIN)/python:
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+
+# The book's Python packages (torch pinned to the CPU wheel) and the companion package, editable.
+$(VENV)/.book-installed: $(BIN)/python requirements.txt constraints.txt widgets/pyproject.toml
+	$(BIN)/pip install --quiet -c constraints.txt -r requirements.txt -e ./widgets
+	touch $@
+
+$(VENV)/.test-installed: $(VENV)/.book-installed requirements-test.txt
+	$(BIN)/pip install --quiet -c constraints.txt -r requirements-test.txt
+	touch $@
+
+# MathJax 3, require.js and the widget manager, from the npm registry (package-lock.json),
+# copied into _vendor/ which _config.yml serves as static files: the site loads nothing remote.
+vendor: _vendor/.copied
+_vendor/.copied: js/package.json js/package-lock.json
+	cd js && npm ci --no-audit --no-fund --loglevel=error
+	rm -rf _vendor && mkdir -p _vendor/mathjax _vendor/widgets
+	cp js/node_modules/mathjax/es5/tex-chtml.js _vendor/mathjax/
+	cp -r js/node_modules/mathjax/es5/input js/node_modules/mathjax/es5/output \
+	      js/node_modules/mathjax/es5/a11y js/node_modules/mathjax/es5/ui \
+	      js/node_modules/mathjax/es5/adaptors js/node_modules/mathjax/es5/sre _vendor/mathjax/
+	cp js/node_modules/requirejs/require.js _vendor/widgets/require.min.js
+	cp js/node_modules/@jupyter-widgets/html-manager/dist/embed-amd.js _vendor/widgets/
+	touch $@
+
+book: $(VENV)/.book-installed vendor
+	rm -rf _build/html _build/.doctrees
+	$(BIN)/jupyter-book build --warningiserror --nitpick --keep-going .
+
+# Debian's Chromium for the real-browser tests (never `playwright install`).
+chromium:
+	@test -x /usr/bin/chromium || { apt-get update -qq && \
+	  DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null; }
+
+test: $(VENV)/.test-installed chromium book
+	$(BIN)/python -m pytest
+
+# Re-execute notebooks in place in a fresh kernel (authors), e.g. make execute NB=chapters/...
+execute: $(VENV)/.book-installed
+	$(BIN)/python tools/execute_notebooks.py $(NB)
+
+benchmark: $(VENV)/.test-installed
+	$(BIN)/python benchmarks/live_latency.py
+
+clean:
+	rm -rf _build _vendor

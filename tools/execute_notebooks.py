@@ -1,0 +1,81 @@
+"""Execute chapter notebooks in place, in a fresh kernel, and tidy their metadata.
+
+    python tools/execute_notebooks.py [NOTEBOOK ...]     (default: every chapter)
+
+This is how an author refreshes a chapter's stored outputs after editing it. It
+* strips machine- and session-specific metadata (only a generic python3 kernelspec stays);
+* gives every cell slide metadata for RISE where the author has not set it: a markdown cell
+  opening with a level-1 or level-2 heading starts a slide, one opening with a level-3 heading
+  a sub-slide, hidden cells (tags remove-cell / remove-input) are skipped, the rest follow on;
+* executes top to bottom with nbclient (cwd = the notebook's folder) and records the wall time
+  in book/_data/execution-times.json, which the status page shows.
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+import time
+from pathlib import Path
+
+import nbformat
+from nbclient import NotebookClient
+
+ROOT = Path(__file__).resolve().parents[1]
+TIMES = ROOT / "book" / "_data" / "execution-times.json"
+KERNELSPEC = {"display_name": "Python 3 (ipykernel)", "language": "python", "name": "python3"}
+HIDDEN_TAGS = {"remove-cell", "remove-input"}
+
+
+def slide_type(cell) -> str:
+    tags = set(cell.metadata.get("tags", []))
+    if tags & HIDDEN_TAGS:
+        return "skip"
+    if cell.cell_type == "markdown":
+        first = cell.source.lstrip().split("\n", 1)[0]
+        if first.startswith(("# ", "## ")):
+            return "slide"
+        if first.startswith("### "):
+            return "subslide"
+    return "-"
+
+
+def tidy(nb) -> None:
+    nb.metadata = nbformat.from_dict(
+        {"kernelspec": KERNELSPEC, "language_info": {"name": "python"}}
+        | {k: v for k, v in nb.metadata.items() if k in ("rise",)}
+    )
+    for cell in nb.cells:
+        for key in ("execution", "collapsed", "scrolled", "jupyter", "ExecuteTime"):
+            cell.metadata.pop(key, None)
+        cell.metadata.setdefault("slideshow", {"slide_type": slide_type(cell)})
+
+
+def execute(path: Path) -> float:
+    nb = nbformat.read(path, as_version=4)
+    tidy(nb)
+    start = time.perf_counter()
+    client = NotebookClient(nb, timeout=600, kernel_name="python3",
+                            resources={"metadata": {"path": str(path.parent)}},
+                            record_timing=False, store_widget_state=False)
+    client.execute()
+    seconds = time.perf_counter() - start
+    nbformat.write(nb, path)
+    return seconds
+
+
+def main(paths: list[str]) -> None:
+    notebooks = [Path(p).resolve() for p in paths] or sorted((ROOT / "chapters").rglob("*.ipynb"))
+    times = json.loads(TIMES.read_text()) if TIMES.exists() else {}
+    for path in notebooks:
+        if ".ipynb_checkpoints" in path.parts:
+            continue
+        seconds = execute(path)
+        times[str(path.relative_to(ROOT))] = round(seconds, 1)
+        print(f"{path.relative_to(ROOT)}: {seconds:.1f} s")
+    TIMES.parent.mkdir(parents=True, exist_ok=True)
+    TIMES.write_text(json.dumps(dict(sorted(times.items())), indent=2) + "\n")
+
+
+if __name__ == "__main__":
+    main(sys.argv[1:])

@@ -1,0 +1,29 @@
+"""nnpuzzles: the companion package of *Four Puzzles of Neural Networks*.
+
+It holds what every chapter shares (the slider explorer, the plotting style, seeding,
+progress bars and data helpers); the algorithms a chapter teaches live in the chapter.
+"""
+
+from .data import binarize_digits, load_digits_scaled, render_glyphs
+from .explorer import Choice, Explorer, Slider, in_kernel
+from .progress import progress
+from .repro import seed_everything
+from .style import COLORS, PALETTE, show_patterns, use_book_style
+
+__all__ = [
+    "COLORS",
+    "PALETTE",
+    "Choice",
+    "Explorer",
+    "Slider",
+    "binarize_digits",
+    "in_kernel",
+    "load_digits_scaled",
+    "progress",
+    "render_glyphs",
+    "seed_everything",
+    "show_patterns",
+    "use_book_style",
+]
+
+__version__ = "0.1.0"

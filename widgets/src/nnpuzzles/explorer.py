@@ -1,0 +1,497 @@
+"""One explorer, three places.
+
+An :class:`Explorer` is defined once by a chapter: a ``setup(fig)`` function that draws the
+figure's artists and returns an ``update(**values)`` function that changes them *in place*,
+plus the named parameters (sliders or choices) and named presets.  The same object then works
+
+* **live** in JupyterLab, Binder or Colab: ipywidgets controls call ``update`` and the figure is
+  re-rendered to a PNG shown in an ``ipywidgets.Image`` (no figure is re-created, so a step is a
+  few tens of milliseconds);
+* **static** in the published HTML book, with no kernel: at execution time every combination of
+  the parameters' grid values is rendered once, and a small self-contained HTML/JavaScript
+  scrubber swaps those frames when the reader moves a slider or clicks a preset;
+* **headless** in tests: ``explorer.set(noise=0.2)`` updates the figure, ``explorer.fig`` can be
+  inspected, and bad values raise :class:`ValueError` naming the parameter and its range.
+
+Example::
+
+    def setup(fig):
+        ax = fig.subplots()
+        x = np.linspace(0, 1, 200)
+        (line,) = ax.plot(x, np.sin(x))
+
+        def update(frequency):
+            line.set_ydata(np.sin(2 * np.pi * frequency * x))
+
+        return update
+
+    Explorer(setup, [Slider("frequency", 0.5, 4.0, default=1.0)],
+             presets={"slow": {"frequency": 0.5}}, title="A sine", alt="A sine wave.")
+"""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import html
+import io
+import itertools
+import json
+import math
+import time
+import traceback
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+from matplotlib.backends.backend_agg import FigureCanvasAgg
+from matplotlib.figure import Figure
+
+__all__ = ["Slider", "Choice", "Explorer", "in_kernel"]
+
+#: Most frames a static scrubber may hold (the product of all parameters' grid sizes).
+MAX_STATIC_FRAMES = 64
+
+
+def in_kernel() -> bool:
+    """True when running inside a Jupyter kernel (where ipywidgets can be shown)."""
+    try:
+        from IPython import get_ipython
+    except ImportError:  # pragma: no cover - IPython is a dependency
+        return False
+    shell = get_ipython()
+    return shell is not None and hasattr(shell, "kernel")
+
+
+def _format_value(value: Any) -> str:
+    if isinstance(value, (float, np.floating)):
+        return f"{float(value):.4g}"
+    return str(value)
+
+
+@dataclass(frozen=True)
+class Slider:
+    """A numeric parameter with a range.
+
+    ``frames`` values (evenly spaced, or log-spaced when ``scale="log"``) are pre-rendered for
+    the static book; the live slider moves in steps of ``step`` (default: the static spacing for
+    integers, 1/100 of the range otherwise).
+    """
+
+    name: str
+    min: float
+    max: float
+    default: float | None = None
+    label: str | None = None
+    scale: str = "linear"
+    integer: bool = False
+    frames: int = 9
+    step: float | None = None
+
+    def __post_init__(self) -> None:
+        if not self.min < self.max:
+            raise ValueError(f"Slider {self.name!r}: min ({self.min}) must be below max ({self.max})")
+        if self.scale not in ("linear", "log"):
+            raise ValueError(f"Slider {self.name!r}: scale must be 'linear' or 'log', got {self.scale!r}")
+        if self.scale == "log" and self.min <= 0:
+            raise ValueError(f"Slider {self.name!r}: a log slider needs min > 0, got {self.min}")
+        if self.frames < 2:
+            raise ValueError(f"Slider {self.name!r}: frames must be at least 2, got {self.frames}")
+        if self.default is not None:
+            self.check(self.default)
+
+    @property
+    def text(self) -> str:
+        return self.label or self.name
+
+    @property
+    def initial(self) -> float:
+        return self.min if self.default is None else self.default
+
+    def range_text(self) -> str:
+        kind = "an integer" if self.integer else "a number"
+        return f"{kind} in [{_format_value(self.min)}, {_format_value(self.max)}]"
+
+    def check(self, value: Any) -> float | int:
+        """Return ``value`` as this parameter's type, or raise ValueError naming the range."""
+        if isinstance(value, bool) or not isinstance(value, (int, float, np.integer, np.floating)):
+            raise ValueError(f"{self.name} must be {self.range_text()}, got {value!r}")
+        if not math.isfinite(float(value)) or not self.min <= value <= self.max:
+            raise ValueError(f"{self.name} must be {self.range_text()}, got {value!r}")
+        if self.integer:
+            if float(value) != int(value):
+                raise ValueError(f"{self.name} must be {self.range_text()}, got {value!r}")
+            return int(value)
+        return float(value)
+
+    def grid(self) -> list:
+        """The values pre-rendered for the static book."""
+        if self.scale == "log":
+            values = np.geomspace(self.min, self.max, self.frames)
+        else:
+            values = np.linspace(self.min, self.max, self.frames)
+        if self.integer:
+            return sorted({int(round(v)) for v in values})
+        return [float(f"{v:.6g}") for v in values]
+
+    def live_step(self) -> float:
+        if self.step is not None:
+            return self.step
+        if self.integer:
+            return 1
+        return (self.max - self.min) / 100
+
+
+@dataclass(frozen=True)
+class Choice:
+    """A parameter taking one of a few named options (every option is pre-rendered)."""
+
+    name: str
+    options: Sequence[Any]
+    default: Any = None
+    label: str | None = None
+
+    def __post_init__(self) -> None:
+        if len(self.options) < 2:
+            raise ValueError(f"Choice {self.name!r} needs at least two options")
+        if self.default is not None:
+            self.check(self.default)
+
+    @property
+    def text(self) -> str:
+        return self.label or self.name
+
+    @property
+    def initial(self) -> Any:
+        return self.options[0] if self.default is None else self.default
+
+    def range_text(self) -> str:
+        return "one of " + ", ".join(repr(o) for o in self.options)
+
+    def check(self, value: Any) -> Any:
+        for option in self.options:
+            if value == option and isinstance(value, bool) == isinstance(option, bool):
+                return option
+        raise ValueError(f"{self.name} must be {self.range_text()}, got {value!r}")
+
+    def grid(self) -> list:
+        return list(self.options)
+
+
+Parameter = Slider | Choice
+
+
+@dataclass
+class _LiveView:
+    """The ipywidgets of one explorer (built lazily, only where ipywidgets is wanted)."""
+
+    box: Any
+    controls: dict
+    presets: dict
+    image: Any
+    output: Any
+    timings: list = field(default_factory=list)
+
+
+class Explorer:
+    """A figure with sliders that works live, in the static book and in tests.
+
+    Parameters
+    ----------
+    setup:
+        ``setup(fig) -> update``: draws the artists on the (empty) figure and returns
+        ``update(**values)``, which changes those artists in place for new parameter values.
+    params:
+        The :class:`Slider` and :class:`Choice` parameters, in display order (at most two for a
+        static scrubber of reasonable weight).
+    presets:
+        Named settings, e.g. ``{"capacity edge": {"load": 0.14}}``; a preset may name only
+        some parameters. Preset values are added to the static grid, so they are shown exactly.
+    title, alt:
+        A short title shown above the controls and the alternative text of the figure.
+    """
+
+    def __init__(
+        self,
+        setup: Callable[[Figure], Callable[..., Any]],
+        params: Sequence[Parameter],
+        presets: dict[str, dict[str, Any]] | None = None,
+        *,
+        title: str,
+        alt: str,
+        figsize: tuple[float, float] = (7.0, 3.2),
+        dpi: int = 90,
+    ) -> None:
+        if not params:
+            raise ValueError("an Explorer needs at least one parameter")
+        names = [p.name for p in params]
+        if len(set(names)) != len(names):
+            raise ValueError(f"parameter names must be unique, got {names}")
+        if not alt.strip():
+            raise ValueError("alt (the figure's alternative text) must not be empty")
+        self.params: dict[str, Parameter] = {p.name: p for p in params}
+        self.title = title
+        self.alt = alt
+        self.dpi = dpi
+        self.presets: dict[str, dict[str, Any]] = {}
+        for preset_name, preset in (presets or {}).items():
+            self.presets[preset_name] = self._checked(preset, context=f"preset {preset_name!r}")
+
+        self.fig = Figure(figsize=figsize, dpi=dpi, layout="constrained")
+        FigureCanvasAgg(self.fig)
+        self._update = setup(self.fig)
+        if not callable(self._update):
+            raise TypeError("setup(fig) must return the update(**values) function")
+        self.values: dict[str, Any] = {name: p.check(p.initial) for name, p in self.params.items()}
+        self._update(**self.values)
+        self.fig.canvas.draw()
+        # Freeze the layout after the first draw: frames do not jump and later draws are faster.
+        self.fig.set_layout_engine("none")
+        self._live: _LiveView | None = None
+        self._static_html: str | None = None
+
+    # ------------------------------------------------------------------ headless core
+    def _checked(self, values: dict[str, Any], context: str = "") -> dict[str, Any]:
+        checked = {}
+        for name, value in values.items():
+            if name not in self.params:
+                where = f" in {context}" if context else ""
+                raise ValueError(f"unknown parameter {name!r}{where}; the parameters are {sorted(self.params)}")
+            checked[name] = self.params[name].check(value)
+        return checked
+
+    def set(self, **values: Any) -> Explorer:
+        """Validate ``values``, update the artists in place and redraw the figure."""
+        checked = self._checked(values)
+        self.values.update(checked)
+        self._update(**self.values)
+        self.fig.canvas.draw()
+        return self
+
+    def apply_preset(self, name: str) -> Explorer:
+        """Jump to a named preset (live controls follow)."""
+        if name not in self.presets:
+            raise ValueError(f"unknown preset {name!r}; the presets are {list(self.presets)}")
+        if self._live is not None:
+            self._apply_preset_live(name)
+        else:
+            self.set(**self.presets[name])
+        return self
+
+    def png(self, dpi: float | None = None) -> bytes:
+        """The figure as PNG bytes (deterministic: no timestamp or software metadata)."""
+        buffer = io.BytesIO()
+        self.fig.savefig(buffer, format="png", dpi=dpi or self.dpi, metadata={"Software": None})
+        return buffer.getvalue()
+
+    # ------------------------------------------------------------------ static HTML
+    def _grids(self) -> dict[str, list]:
+        grids = {}
+        for name, param in self.params.items():
+            values = list(param.grid())
+            extra = [preset[name] for preset in self.presets.values() if name in preset]
+            extra.append(param.check(param.initial))
+            for value in extra:
+                if value not in values:
+                    values.append(value)
+            if isinstance(param, Slider):
+                values.sort()
+            grids[name] = values
+        return grids
+
+    def static_html(self) -> str:
+        """A self-contained slider over pre-rendered frames: no kernel, no network."""
+        if self._static_html is not None:
+            return self._static_html
+        grids = self._grids()
+        n_frames = math.prod(len(g) for g in grids.values())
+        if n_frames > MAX_STATIC_FRAMES:
+            sizes = {name: len(g) for name, g in grids.items()}
+            raise ValueError(
+                f"the static scrubber would hold {n_frames} frames (grid sizes {sizes}); "
+                f"use fewer frames per parameter (at most {MAX_STATIC_FRAMES} in all)"
+            )
+        saved = dict(self.values)
+        frames = {}
+        for index in itertools.product(*(range(len(g)) for g in grids.values())):
+            values = {name: grid[i] for (name, grid), i in zip(grids.items(), index, strict=True)}
+            self.set(**values)
+            frames[",".join(map(str, index))] = base64.b64encode(self.png()).decode("ascii")
+        self.set(**saved)
+
+        start = {name: grids[name].index(saved[name]) for name in grids}
+        preset_index = {
+            preset_name: {name: grids[name].index(value) for name, value in preset.items()}
+            for preset_name, preset in self.presets.items()
+        }
+        digest = hashlib.sha1(
+            json.dumps([self.title, frames], sort_keys=True).encode()
+        ).hexdigest()[:12]
+        uid = f"nnp-{digest}"
+        esc = html.escape
+
+        controls = []
+        for name, param in self.params.items():
+            labels = [_format_value(v) for v in grids[name]]
+            controls.append(
+                f'<label class="nnp-control">{esc(param.text)} '
+                f'<input type="range" min="0" max="{len(labels) - 1}" step="1" value="{start[name]}" '
+                f'data-param="{esc(name)}" data-labels="{esc(json.dumps(labels))}" '
+                f'aria-label="{esc(param.text)}"> '
+                f'<output>{esc(labels[start[name]])}</output></label>'
+            )
+        buttons = "".join(
+            f'<button type="button" class="nnp-preset" data-preset="{esc(json.dumps(idx))}">'
+            f"{esc(preset_name)}</button>"
+            for preset_name, idx in preset_index.items()
+        )
+        preset_row = f'<div class="nnp-presets"><span>Presets:</span> {buttons}</div>' if buttons else ""
+        first = frames[",".join(str(start[name]) for name in grids)]
+        width = int(self.fig.get_figwidth() * self.dpi)
+        order = json.dumps(list(grids))
+        self._static_html = f"""<div class="nnp-explorer" id="{uid}">
+<style>
+#{uid} {{font-family: system-ui, sans-serif; font-size: 0.9rem; max-width: {width}px; margin: 0.5rem 0;}}
+#{uid} .nnp-title {{font-weight: 600; margin-bottom: 0.25rem;}}
+#{uid} .nnp-control {{display: flex; align-items: center; gap: 0.5rem; margin: 0.15rem 0;}}
+#{uid} .nnp-control input {{flex: 1; max-width: 22rem;}}
+#{uid} .nnp-control output {{min-width: 4rem; font-variant-numeric: tabular-nums;}}
+#{uid} .nnp-presets button {{margin: 0.1rem 0.25rem 0.1rem 0; padding: 0.1rem 0.5rem; cursor: pointer;
+  border: 1px solid #888; border-radius: 4px; background: #f4f4f4;}}
+#{uid} img {{max-width: 100%; height: auto;}}
+#{uid} .nnp-note {{color: #666; font-size: 0.8rem;}}
+</style>
+<div class="nnp-title">{esc(self.title)}</div>
+{preset_row}
+{''.join(controls)}
+<img class="nnp-frame" alt="{esc(self.alt)}" width="{width}" src="data:image/png;base64,{first}">
+<div class="nnp-note">Static version: {n_frames} pre-rendered frames. Run the notebook for the live, continuous sliders.</div>
+<script type="application/json" class="nnp-frames">{json.dumps(frames)}</script>
+<script>
+(function () {{
+  var root = document.getElementById("{uid}");
+  var frames = JSON.parse(root.querySelector(".nnp-frames").textContent);
+  var order = {order};
+  var inputs = {{}};
+  root.querySelectorAll("input[type=range]").forEach(function (el) {{ inputs[el.dataset.param] = el; }});
+  var img = root.querySelector("img.nnp-frame");
+  function show() {{
+    var key = order.map(function (name) {{
+      var el = inputs[name], labels = JSON.parse(el.dataset.labels);
+      el.nextElementSibling.textContent = labels[+el.value];
+      return el.value;
+    }}).join(",");
+    img.src = "data:image/png;base64," + frames[key];
+    root.dataset.frame = key;
+  }}
+  order.forEach(function (name) {{ inputs[name].addEventListener("input", show); }});
+  root.querySelectorAll("button.nnp-preset").forEach(function (button) {{
+    button.addEventListener("click", function () {{
+      var preset = JSON.parse(button.dataset.preset);
+      Object.keys(preset).forEach(function (name) {{ inputs[name].value = preset[name]; }});
+      show();
+    }});
+  }});
+  show();
+}})();
+</script>
+</div>"""
+        return self._static_html
+
+    # ------------------------------------------------------------------ live ipywidgets
+    def _control(self, param: Parameter):
+        import ipywidgets as W
+
+        style = {"description_width": "initial"}
+        layout = W.Layout(width="30rem")
+        value = self.values[param.name]
+        if isinstance(param, Choice):
+            return W.ToggleButtons(
+                options=list(param.options), value=value, description=param.text, style=style
+            )
+        if param.scale == "log":
+            lo, hi = math.log10(param.min), math.log10(param.max)
+            return W.FloatLogSlider(
+                value=value, base=10, min=lo, max=hi, step=(hi - lo) / 100, description=param.text,
+                style=style, layout=layout, continuous_update=True, readout_format=".3g",
+            )
+        cls = W.IntSlider if param.integer else W.FloatSlider
+        kwargs = {} if param.integer else {"readout_format": ".3g"}
+        return cls(
+            value=value, min=param.min, max=param.max, step=param.live_step(), description=param.text,
+            style=style, layout=layout, continuous_update=True, **kwargs,
+        )
+
+    def widget(self):
+        """The live view: controls, preset buttons, the figure and an output area for errors."""
+        if self._live is not None:
+            return self._live.box
+        import ipywidgets as W
+
+        controls = {name: self._control(param) for name, param in self.params.items()}
+        presets = {}
+        for preset_name in self.presets:
+            button = W.Button(description=preset_name, layout=W.Layout(width="auto"))
+            button.on_click(lambda _b, n=preset_name: self._apply_preset_live(n))
+            presets[preset_name] = button
+        width = int(self.fig.get_figwidth() * self.dpi)
+        image = W.Image(value=self.png(), format="png", layout=W.Layout(width=f"{width}px", max_width="100%"))
+        output = W.Output()
+        rows = [W.HTML(f"<b>{html.escape(self.title)}</b>")]
+        if presets:
+            rows.append(W.HBox([W.Label("Presets:"), *presets.values()], layout=W.Layout(flex_flow="row wrap")))
+        rows += [*controls.values(), image, output]
+        box = W.VBox(rows)
+        self._live = _LiveView(box=box, controls=controls, presets=presets, image=image, output=output)
+        for name, control in controls.items():
+            control.observe(lambda change, n=name: self._on_control(n, change["new"]), names="value")
+        return box
+
+    def _render_live(self, values: dict[str, Any]) -> None:
+        """Apply values and show the new frame; any error is shown in the output area."""
+        live = self._live
+        start = time.perf_counter()
+        try:
+            self.set(**values)
+            live.image.value = self.png()
+        except Exception:  # noqa: BLE001 - shown to the reader, never swallowed
+            live.output.outputs = ()
+            live.output.append_stderr(traceback.format_exc())
+            return
+        live.output.outputs = ()
+        live.timings.append(time.perf_counter() - start)
+
+    def _on_control(self, name: str, value: Any) -> None:
+        if getattr(self, "_holding", False):
+            return
+        self._render_live({name: value})
+
+    def _apply_preset_live(self, preset_name: str) -> None:
+        preset = self.presets[preset_name]
+        self._holding = True
+        try:
+            for name, value in preset.items():
+                self._live.controls[name].value = value
+        finally:
+            self._holding = False
+        self._render_live(preset)
+
+    @property
+    def step_times(self) -> list[float]:
+        """Seconds taken by each live update (set values, update artists, draw, encode PNG)."""
+        return [] if self._live is None else list(self._live.timings)
+
+    # ------------------------------------------------------------------ display
+    def __repr__(self) -> str:
+        params = ", ".join(f"{p.name}: {p.range_text()}" for p in self.params.values())
+        presets = ", ".join(self.presets) or "none"
+        return f"<Explorer {self.title!r}; {params}; presets: {presets}>"
+
+    def _repr_mimebundle_(self, include=None, exclude=None):
+        bundle = {"text/plain": repr(self), "text/html": self.static_html()}
+        if in_kernel():
+            bundle.update(
+                {k: v for k, v in self.widget()._repr_mimebundle_().items() if k != "text/plain"}
+            )
+        return bundle
