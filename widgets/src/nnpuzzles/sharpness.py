@@ -1,0 +1,175 @@
+"""Sharpness and per-example losses: the measuring instruments of Part IV (Lurching).
+
+*Sharpness* is the largest eigenvalue :math:`\\lambda_{\\max}` of the Hessian of the training loss
+with respect to the parameters. The Hessian of even a small network has ~10⁴–10⁵ rows, so it is
+never formed: a Hessian-vector product :math:`Hv` costs about two gradients (differentiate
+:math:`g(\\theta)\\cdot v` once more), and the top eigenvalue follows from a few dozen of them by
+power iteration or by Lanczos (``scipy.sparse.linalg.eigsh``).
+
+Chapter 12 writes a short power iteration itself to teach it; this module holds the tested
+version the chapters use for their long runs.
+
+Example::
+
+    def loss_fn(model):
+        return 0.5 * ((model(X) - Y) ** 2).sum(dim=1).mean()
+
+    lam, v = top_eigenvalue(model, loss_fn, iters=20)           # power iteration
+    lam, v = top_eigenvalue(model, loss_fn, method="lanczos")   # Lanczos (ARPACK)
+    lam, v = top_eigenvalue(model, loss_fn, iters=5, v0=v)      # warm start, a few steps later
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+import numpy as np
+import torch
+from torch import nn
+
+__all__ = [
+    "HessianOperator",
+    "hessian_vector_product",
+    "top_eigenvalue",
+    "per_example_losses",
+    "LossTracker",
+]
+
+
+def _params(model: nn.Module) -> list[torch.Tensor]:
+    return [p for p in model.parameters() if p.requires_grad]
+
+
+class HessianOperator:
+    """The Hessian of ``loss_fn(model)`` at the model's current parameters, as a linear map.
+
+    The gradient is computed once with ``create_graph=True``; every product :math:`Hv` then is one
+    extra backward pass through that graph. Build a new operator after the parameters change.
+    """
+
+    def __init__(self, model: nn.Module, loss_fn: Callable[[nn.Module], torch.Tensor]) -> None:
+        self.params = _params(model)
+        loss = loss_fn(model)
+        grads = torch.autograd.grad(loss, self.params, create_graph=True)
+        self.grad = torch.cat([g.reshape(-1) for g in grads])
+        self.dim = self.grad.numel()
+        self.dtype = self.grad.dtype
+        self.n_products = 0
+
+    def __matmul__(self, v: torch.Tensor) -> torch.Tensor:
+        v = v.detach().to(self.dtype).reshape(-1)
+        if v.numel() != self.dim:
+            raise ValueError(f"v must have {self.dim} entries (one per parameter), got {v.numel()}")
+        hv = torch.autograd.grad(self.grad @ v, self.params, retain_graph=True)
+        self.n_products += 1
+        return torch.cat([h.reshape(-1) for h in hv]).detach()
+
+
+def hessian_vector_product(
+    model: nn.Module, loss_fn: Callable[[nn.Module], torch.Tensor], v: torch.Tensor
+) -> torch.Tensor:
+    """:math:`H v` for the Hessian of ``loss_fn(model)``; ``v`` is a flat vector over the parameters."""
+    return HessianOperator(model, loss_fn) @ v
+
+
+def top_eigenvalue(
+    model: nn.Module,
+    loss_fn: Callable[[nn.Module], torch.Tensor],
+    *,
+    iters: int = 20,
+    v0: torch.Tensor | None = None,
+    tol: float = 1e-4,
+    method: str = "power",
+    seed: int = 0,
+) -> tuple[float, torch.Tensor]:
+    """The largest Hessian eigenvalue (the sharpness) and its unit eigenvector.
+
+    ``method="power"``: power iteration, at most ``iters`` products, stopping early when the
+    Rayleigh quotient changes by less than ``tol`` (relative). It converges to the eigenvalue of
+    largest *magnitude*; in trained networks that is the top (positive) one. Warm-start with the
+    previous eigenvector ``v0`` when the parameters moved only a little.
+
+    ``method="lanczos"``: ``scipy.sparse.linalg.eigsh`` (implicitly restarted Lanczos), which
+    targets the algebraically largest eigenvalue and needs fewer products for a tight answer.
+    """
+    op = HessianOperator(model, loss_fn)
+    if v0 is None:
+        generator = torch.Generator().manual_seed(seed)
+        v = torch.randn(op.dim, generator=generator, dtype=op.dtype)
+    else:
+        v = v0.detach().to(op.dtype).reshape(-1).clone()
+    if v.numel() != op.dim:
+        raise ValueError(f"v0 must have {op.dim} entries (one per parameter), got {v.numel()}")
+    v = v / v.norm()
+
+    if method == "lanczos":
+        from scipy.sparse.linalg import LinearOperator, eigsh
+
+        def matvec(x):
+            return (op @ torch.as_tensor(np.asarray(x).ravel())).double().numpy()
+
+        linop = LinearOperator((op.dim, op.dim), matvec=matvec, dtype=np.float64)
+        values, vectors = eigsh(linop, k=1, which="LA", v0=v.double().numpy(), tol=tol,
+                                maxiter=max(iters, 10) * 10)
+        vec = torch.as_tensor(vectors[:, 0], dtype=op.dtype)
+        return float(values[0]), vec / vec.norm()
+    if method != "power":
+        raise ValueError(f"method must be 'power' or 'lanczos', got {method!r}")
+    if iters < 1:
+        raise ValueError(f"iters must be at least 1, got {iters}")
+
+    eigenvalue = None
+    for _ in range(iters):
+        hv = op @ v
+        rayleigh = float(v @ hv)
+        norm = hv.norm()
+        if norm == 0:
+            return 0.0, v
+        v = hv / norm
+        if eigenvalue is not None and abs(rayleigh - eigenvalue) <= tol * abs(rayleigh):
+            eigenvalue = rayleigh
+            break
+        eigenvalue = rayleigh
+    return float(eigenvalue), v
+
+
+def per_example_losses(model: nn.Module, X: torch.Tensor, Y: torch.Tensor, kind: str = "mse") -> torch.Tensor:
+    """Loss of every example (no gradient): ``kind="mse"`` is ½‖f(x) − y‖² (``Y`` one-hot or
+    real targets), ``kind="ce"`` the cross-entropy (``Y`` class indices)."""
+    with torch.no_grad():
+        out = model(X)
+        if kind == "mse":
+            diff = out - Y.reshape(out.shape).to(out.dtype)
+            return 0.5 * (diff**2).reshape(len(X), -1).sum(dim=1)
+        if kind == "ce":
+            return nn.functional.cross_entropy(out, Y, reduction="none")
+    raise ValueError(f"kind must be 'mse' or 'ce', got {kind!r}")
+
+
+class LossTracker:
+    """Records every example's loss at chosen steps: ``tracker.record(step, model)``.
+
+    ``tracker.losses`` is an array (records × examples) and ``tracker.steps`` the matching steps;
+    ``tracker.changes()`` the loss change of every example between consecutive records.
+    """
+
+    def __init__(self, X: torch.Tensor, Y: torch.Tensor, kind: str = "mse") -> None:
+        self.X, self.Y, self.kind = X, Y, kind
+        self._rows: list[np.ndarray] = []
+        self.steps: list[int] = []
+
+    def record(self, step: int, model: nn.Module) -> np.ndarray:
+        row = per_example_losses(model, self.X, self.Y, self.kind).double().numpy()
+        self._rows.append(row)
+        self.steps.append(int(step))
+        return row
+
+    @property
+    def losses(self) -> np.ndarray:
+        if not self._rows:
+            return np.zeros((0, len(self.X)))
+        return np.stack(self._rows)
+
+    def changes(self) -> np.ndarray:
+        """ℓ_i(record k+1) − ℓ_i(record k), shape (records − 1) × examples."""
+        return np.diff(self.losses, axis=0)
