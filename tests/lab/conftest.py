@@ -1,0 +1,31 @@
+"""Fixtures of the JupyterLab end-to-end test: ONE lab server and ONE browser for the module.
+
+Everything in tests/lab is one module on one xdist worker (``--dist loadscope``), so the server
+and the browser are started once per run; both are stopped at the end (the server by its PID).
+"""
+
+from __future__ import annotations
+
+import pytest
+from lab_driver import ROOT, LabServer, launch_browser
+
+
+@pytest.fixture(scope="module")
+def lab_server(tmp_path_factory):
+    server = LabServer(ROOT, tmp_path_factory.mktemp("jupyterlab")).start()
+    try:
+        yield server
+    finally:
+        server.stop()
+
+
+@pytest.fixture(scope="module")
+def lab_browser():
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as playwright:
+        browser = launch_browser(playwright)
+        try:
+            yield browser
+        finally:
+            browser.close()

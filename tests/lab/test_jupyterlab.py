@@ -1,0 +1,116 @@
+"""Every chapter, live, in a real JupyterLab in a real browser.
+
+For each notebook under chapters/ (globbed: new chapters are covered automatically) the test
+opens it in JupyterLab, restarts the kernel and runs all cells, and fails on any error or stderr
+output. Then, for every live explorer, it moves the first slider with the keyboard and clicks a
+preset, and checks that the figure's pixels changed and that the explorer showed no error.
+One more test checks that RISE is installed and renders chapter 1 as reveal.js slides.
+
+One lab server and one browser serve the whole module (see conftest.py); under
+``-n 2 --dist loadscope`` the module runs on one worker.
+"""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+from lab_driver import ROOT, NotebookPage, chapter_notebooks, stored_explorers
+
+NOTEBOOKS = chapter_notebooks()
+CHAPTER_1 = ROOT / "chapters" / "part1-remembering" / "01-classical-hopfield.ipynb"
+ARROW_PRESSES = 5
+
+
+def _id(path: Path) -> str:
+    return path.relative_to(ROOT).as_posix()
+
+
+def _fail_with_errors(notebook: NotebookPage, what: str, errors: list[str]) -> None:
+    if errors:
+        shown = "\n\n".join(e[-3000:] for e in errors)
+        pytest.fail(f"{notebook.path}: {what}:\n{shown}")
+
+
+@pytest.mark.skipif(not NOTEBOOKS, reason="no chapter notebook yet")
+@pytest.mark.parametrize("notebook", NOTEBOOKS, ids=_id)
+def test_chapter_runs_and_its_explorers_respond(notebook, lab_server, lab_browser):
+    page = NotebookPage.open(lab_browser, lab_server, notebook)
+    try:
+        page.restart_and_run_all()
+        _fail_with_errors(page, "error or stderr output after Restart Kernel and Run All", page.cell_errors())
+        assert page.unrun_cells() == 0, f"{page.path}: {page.unrun_cells()} code cells did not run"
+
+        explorers = page.explorers()
+        expected = [e["title"] for e in stored_explorers(notebook)]
+        live_titles = [e.title for e in explorers]
+        assert sorted(live_titles) == sorted(expected), (
+            f"{page.path}: live explorers {live_titles} differ from the stored ones {expected}"
+        )
+        for explorer in explorers:
+            check_explorer(page, explorer)
+        _fail_with_errors(page, "error output after moving the explorers", page.cell_errors())
+    finally:
+        page.close()
+
+
+def check_explorer(page: NotebookPage, explorer) -> None:
+    name = f"{page.path}: explorer {explorer.title!r}"
+    sliders = explorer.sliders()
+    if sliders:
+        handle = sliders[0]
+        label = explorer.slider_label(handle)
+        before_src, before = explorer.src(), explorer.pixels()
+        key = explorer.step_direction(handle)
+        handle.focus()
+        for _ in range(ARROW_PRESSES):
+            page.page.keyboard.press(key)
+        settled = explorer.wait_settled(before_src)
+        _fail_with_errors(page, f"explorer {explorer.title!r} error after moving {label!r}", explorer.output_errors())
+        assert settled and explorer.pixels() != before, (
+            f"{name}: {ARROW_PRESSES} x {key} on slider {label!r} did not change the figure"
+        )
+
+    presets = explorer.presets()
+    if presets:
+        # The first preset that is not already the current state must change the figure.
+        changed = []
+        for button in presets:
+            before_src, before = explorer.src(), explorer.pixels()
+            button.click()
+            explorer.wait_settled(before_src, timeout=10)  # False when the frame is identical
+            _fail_with_errors(page, f"explorer {explorer.title!r} error after preset {button.inner_text()!r}",
+                              explorer.output_errors())
+            if explorer.pixels() != before:
+                changed.append(button.inner_text())
+                break
+        assert changed, f"{name}: no preset button changed the figure"
+
+
+def test_rise_is_installed():
+    listing = subprocess.run(
+        [sys.executable, "-m", "jupyter", "labextension", "list"],
+        capture_output=True, text=True, check=True, env={**os.environ, "NO_COLOR": "1"},
+    )
+    text = listing.stdout + listing.stderr
+    lines = [line for line in text.splitlines() if "jupyterlab-rise" in line]
+    assert lines, f"the jupyterlab-rise extension is not installed:\n{text}"
+    assert "enabled" in lines[0] and "OK" in lines[0], lines[0]
+
+
+@pytest.mark.skipif(not NOTEBOOKS, reason="no chapter notebook yet")
+def test_chapter_one_renders_as_slides(lab_server, lab_browser):
+    notebook = CHAPTER_1 if CHAPTER_1.exists() else NOTEBOOKS[0]
+    page = NotebookPage.open(lab_browser, lab_server, notebook)
+    try:
+        assert page.command("RISE:preview")
+        slides = page.page.frame_locator("#jp-main-dock-panel iframe").locator(".reveal .slides > section")
+        slides.first.wait_for(timeout=90_000)
+        assert slides.count() >= 2, f"{page.path}: RISE shows {slides.count()} slide(s)"
+        present = page.page.frame_locator("#jp-main-dock-panel iframe").locator(".reveal .slides section.present")
+        assert present.count() >= 1, "no slide is shown"
+    finally:
+        page.close()
