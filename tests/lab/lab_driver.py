@@ -11,6 +11,7 @@
 
 from __future__ import annotations
 
+import html
 import json
 import os
 import re
@@ -356,23 +357,23 @@ class LiveExplorer:
 
 
 _EXPLORER_REPR = re.compile(r"^<Explorer (['\"])(?P<title>.*?)\1; (?P<params>.*); presets: (?P<presets>.*)>$", re.S)
+_PRESET_BUTTON = re.compile(r'<button type="button" class="nnp-preset" data-preset="[^"]*">(.*?)</button>', re.S)
+
+
+def _text(value) -> str:
+    return "".join(value) if isinstance(value, list) else (value or "")
 
 
 def stored_explorers(notebook: Path) -> list[dict]:
-    """The explorers a notebook displays, read from its stored outputs (their text/plain repr):
-    ``[{"title": ..., "params": "...", "presets": [...]}]`` in display order."""
+    """The explorers a notebook displays, read from its stored outputs (the text/plain repr and
+    the static scrubber's preset buttons): ``[{"title", "params", "presets": [...]}]`` in order."""
     nb = json.loads(Path(notebook).read_text())
     found = []
     for cell in nb["cells"]:
         for output in cell.get("outputs", []):
-            text = output.get("data", {}).get("text/plain", "")
-            text = "".join(text) if isinstance(text, list) else text
-            match = _EXPLORER_REPR.match(text.strip())
+            data = output.get("data", {})
+            match = _EXPLORER_REPR.match(_text(data.get("text/plain")).strip())
             if match:
-                presets = match["presets"]
-                found.append({
-                    "title": match["title"],
-                    "params": match["params"],
-                    "presets": [] if presets == "none" else presets.split(", "),
-                })
+                presets = [html.unescape(name) for name in _PRESET_BUTTON.findall(_text(data.get("text/html")))]
+                found.append({"title": match["title"], "params": match["params"], "presets": presets})
     return found
