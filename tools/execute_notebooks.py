@@ -46,7 +46,7 @@ def tidy(nb) -> None:
         | {k: v for k, v in nb.metadata.items() if k in ("rise",)}
     )
     for cell in nb.cells:
-        for key in ("execution", "collapsed", "scrolled", "jupyter", "ExecuteTime"):
+        for key in ("execution", "collapsed", "scrolled", "jupyter", "ExecuteTime", "lines_to_next_cell"):
             cell.metadata.pop(key, None)
         cell.metadata.setdefault("slideshow", {"slide_type": slide_type(cell)})
 

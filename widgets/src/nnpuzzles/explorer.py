@@ -262,11 +262,10 @@ class Explorer:
         return checked
 
     def set(self, **values: Any) -> Explorer:
-        """Validate ``values``, update the artists in place and redraw the figure."""
+        """Validate ``values`` and update the artists in place (rendering happens in :meth:`png`)."""
         checked = self._checked(values)
         self.values.update(checked)
         self._update(**self.values)
-        self.fig.canvas.draw()
         return self
 
     def apply_preset(self, name: str) -> Explorer:
@@ -280,7 +279,7 @@ class Explorer:
         return self
 
     def png(self, dpi: float | None = None) -> bytes:
-        """The figure as PNG bytes (deterministic: no timestamp or software metadata)."""
+        """Draw the figure and return it as PNG bytes (deterministic: no timestamp or software metadata)."""
         buffer = io.BytesIO()
         self.fig.savefig(buffer, format="png", dpi=dpi or self.dpi, metadata={"Software": None})
         return buffer.getvalue()
