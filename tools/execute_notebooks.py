@@ -1,6 +1,7 @@
 """Execute chapter notebooks in place, in a fresh kernel, and tidy their metadata.
 
     python tools/execute_notebooks.py [NOTEBOOK ...]     (default: every chapter)
+    python tools/execute_notebooks.py --tidy-only [NOTEBOOK ...]   (metadata only, no execution)
 
 This is how an author refreshes a chapter's stored outputs after editing it. It
 * strips machine- and session-specific metadata (only a generic python3 kernelspec stays);
@@ -24,6 +25,10 @@ from nbclient import NotebookClient
 ROOT = Path(__file__).resolve().parents[1]
 TIMES = ROOT / "book" / "_data" / "execution-times.json"
 KERNELSPEC = {"display_name": "Python 3 (ipykernel)", "language": "python", "name": "python3"}
+# What the kernel reports, less its version (which would tie the notebook to one machine).
+LANGUAGE_INFO = {"codemirror_mode": {"name": "ipython", "version": 3}, "file_extension": ".py",
+                 "mimetype": "text/x-python", "name": "python", "nbconvert_exporter": "python",
+                 "pygments_lexer": "ipython3"}
 HIDDEN_TAGS = {"remove-cell", "remove-input"}
 
 
@@ -42,7 +47,7 @@ def slide_type(cell) -> str:
 
 def tidy(nb) -> None:
     nb.metadata = nbformat.from_dict(
-        {"kernelspec": KERNELSPEC, "language_info": {"name": "python"}}
+        {"kernelspec": KERNELSPEC, "language_info": LANGUAGE_INFO}
         | {k: v for k, v in nb.metadata.items() if k in ("rise",)}
     )
     for cell in nb.cells:
@@ -60,11 +65,18 @@ def execute(path: Path) -> float:
                             record_timing=False, store_widget_state=False)
     client.execute()
     seconds = time.perf_counter() - start
+    tidy(nb)  # the kernel rewrote language_info
     nbformat.write(nb, path)
     return seconds
 
 
 def main(paths: list[str]) -> None:
+    if paths[:1] == ["--tidy-only"]:  # metadata only: outputs are left exactly as they are
+        for path in [Path(p) for p in paths[1:]] or sorted((ROOT / "chapters").rglob("*.ipynb")):
+            nb = nbformat.read(path, as_version=4)
+            tidy(nb)
+            nbformat.write(nb, path)
+        return
     notebooks = [Path(p).resolve() for p in paths] or sorted((ROOT / "chapters").rglob("*.ipynb"))
     times = json.loads(TIMES.read_text()) if TIMES.exists() else {}
     for path in notebooks:
