@@ -258,6 +258,16 @@ class NotebookPage:
         return [LiveExplorer(self, views.nth(i)) for i in range(views.count())]
 
     def close(self) -> None:
+        """Shut the notebook's kernel down (chapters hold models in memory), then close the page."""
+        try:
+            self.page.evaluate(
+                """() => {
+                    const w = window.jupyterapp.shell.currentWidget;
+                    return w && w.sessionContext ? w.sessionContext.shutdown().then(() => true) : false;
+                }"""
+            )
+        except Exception:  # noqa: BLE001 - the page may already be broken; closing it is enough
+            pass
         self.page.close()
 
 
