@@ -28,13 +28,13 @@ $(VENV)/.test-installed: $(VENV)/.book-installed requirements-test.txt
 vendor: _vendor/.copied
 _vendor/.copied: js/package.json js/package-lock.json
 	cd js && npm ci --no-audit --no-fund --loglevel=error
-	rm -rf _vendor && mkdir -p _vendor/mathjax _vendor/widgets
+	rm -rf _vendor && mkdir -p _vendor/mathjax _vendor/jupyter-widgets
 	cp js/node_modules/mathjax/es5/tex-chtml.js _vendor/mathjax/
 	cp -r js/node_modules/mathjax/es5/input js/node_modules/mathjax/es5/output \
 	      js/node_modules/mathjax/es5/a11y js/node_modules/mathjax/es5/ui \
 	      js/node_modules/mathjax/es5/adaptors js/node_modules/mathjax/es5/sre _vendor/mathjax/
-	cp js/node_modules/requirejs/require.js _vendor/widgets/require.min.js
-	cp js/node_modules/@jupyter-widgets/html-manager/dist/embed-amd.js _vendor/widgets/
+	cp js/node_modules/requirejs/require.js _vendor/jupyter-widgets/require.min.js
+	cp js/node_modules/@jupyter-widgets/html-manager/dist/embed-amd.js _vendor/jupyter-widgets/
 	touch $@
 
 book: $(VENV)/.book-installed vendor

@@ -9,7 +9,8 @@ This is how an author refreshes a chapter's stored outputs after editing it. It
   opening with a level-1 or level-2 heading starts a slide, one opening with a level-3 heading
   a sub-slide, hidden cells (tags remove-cell / remove-input) are skipped, the rest follow on;
 * executes top to bottom with nbclient (cwd = the notebook's folder) and records the wall time
-  in book/_data/execution-times.json, which the status page shows.
+  in book/_data/execution-times.json, which the status page shows;
+* makes each chapter's bibliography a bullet list (the citation targets are on References).
 """
 
 from __future__ import annotations
@@ -30,6 +31,8 @@ LANGUAGE_INFO = {"codemirror_mode": {"name": "ipython", "version": 3}, "file_ext
                  "mimetype": "text/x-python", "name": "python", "nbconvert_exporter": "python",
                  "pygments_lexer": "ipython3"}
 HIDDEN_TAGS = {"remove-cell", "remove-input"}
+# RISE slideshow settings: long slides scroll, explorers fit on a laptop screen.
+RISE = {"scroll": True, "width": "100%", "height": "100%"}
 
 
 def slide_type(cell) -> str:
@@ -48,9 +51,14 @@ def slide_type(cell) -> str:
 def tidy(nb) -> None:
     nb.metadata = nbformat.from_dict(
         {"kernelspec": KERNELSPEC, "language_info": LANGUAGE_INFO}
-        | {k: v for k, v in nb.metadata.items() if k in ("rise",)}
+        | {"rise": RISE | dict(nb.metadata.get("rise", {}))}
     )
     for cell in nb.cells:
+        if cell.cell_type == "markdown" and "{bibliography}" in cell.source and ":list:" not in cell.source:
+            # A chapter lists its works as bullets; the citation targets live on book/references.md only,
+            # so a work cited by two chapters is not a duplicate citation.
+            cell.source = cell.source.replace(":filter: docname in docnames",
+                                              ":filter: docname in docnames\n:list: bullet")
         for key in ("execution", "collapsed", "scrolled", "jupyter", "ExecuteTime", "lines_to_next_cell"):
             cell.metadata.pop(key, None)
         cell.metadata.setdefault("slideshow", {"slide_type": slide_type(cell)})
@@ -70,18 +78,20 @@ def execute(path: Path) -> float:
     return seconds
 
 
+def chapter_notebooks() -> list[Path]:
+    return sorted(p for p in (ROOT / "chapters").rglob("*.ipynb") if ".ipynb_checkpoints" not in p.parts)
+
+
 def main(paths: list[str]) -> None:
     if paths[:1] == ["--tidy-only"]:  # metadata only: outputs are left exactly as they are
-        for path in [Path(p) for p in paths[1:]] or sorted((ROOT / "chapters").rglob("*.ipynb")):
+        for path in [Path(p) for p in paths[1:]] or chapter_notebooks():
             nb = nbformat.read(path, as_version=4)
             tidy(nb)
             nbformat.write(nb, path)
         return
-    notebooks = [Path(p).resolve() for p in paths] or sorted((ROOT / "chapters").rglob("*.ipynb"))
+    notebooks = [Path(p).resolve() for p in paths] or chapter_notebooks()
     times = json.loads(TIMES.read_text()) if TIMES.exists() else {}
     for path in notebooks:
-        if ".ipynb_checkpoints" in path.parts:
-            continue
         seconds = execute(path)
         times[str(path.relative_to(ROOT))] = round(seconds, 1)
         print(f"{path.relative_to(ROOT)}: {seconds:.1f} s")

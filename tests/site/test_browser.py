@@ -25,7 +25,7 @@ def open_page(browser, url):
 def test_chapter_page_in_a_real_browser(browser, site_url, chapter):
     page, errors, remote = open_page(browser, f"{site_url}/{chapter.relative_to(HTML).as_posix()}")
     try:
-        page.wait_for_selector("mjx-container", timeout=30_000)  # MathJax typeset the maths
+        page.wait_for_selector("mjx-container", state="attached", timeout=60_000)  # MathJax typeset the maths
         explorers = page.locator(".nnp-explorer")
         assert explorers.count() >= 1
         for k in range(explorers.count()):
@@ -54,7 +54,7 @@ def test_chapter_page_in_a_real_browser(browser, site_url, chapter):
 
 
 def test_home_page_renders(browser, site_url):
-    page, errors, remote = open_page(browser, f"{site_url}/index.html")
+    page, errors, remote = open_page(browser, f"{site_url}/book/intro.html")
     try:
         assert "Four Puzzles of Neural Networks" in page.title()
         assert not errors and not remote, (errors, remote)

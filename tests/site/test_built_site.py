@@ -58,7 +58,7 @@ def test_local_css_loads_nothing_remote(site):
 def test_mathjax_and_widget_manager_are_served_locally(site):
     assert (site / "_static" / "mathjax" / "tex-chtml.js").exists()
     assert (site / "_static" / "mathjax" / "output" / "chtml" / "fonts" / "woff-v2").is_dir()
-    assert (site / "_static" / "widgets" / "embed-amd.js").exists()
+    assert (site / "_static" / "jupyter-widgets" / "embed-amd.js").exists()
     chapter = chapter_pages()[0].read_text(encoding="utf-8")
     assert re.search(r'<script[^>]+src="[./]*_static/mathjax/tex-chtml\.js', chapter), "MathJax not local"
 

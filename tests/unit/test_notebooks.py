@@ -83,6 +83,7 @@ def test_teaching_apparatus(path):
     for needed in ["Learning objectives", "Think!", "```{exercise}", "```{solution}", "## Summary",
                    "## References", "```{bibliography}", "{cite"]:
         assert needed in text, f"missing: {needed}"
+    assert ":list: bullet" in text, "chapter bibliographies are bullet lists (citations link to References)"
     explorers = sum("nnp-explorer" in "".join(o.get("data", {}).get("text/html", ""))
                     for c in code_cells(nb) for o in c["outputs"])
     assert explorers >= 1, "every chapter has at least one explorer"

@@ -1,0 +1,31 @@
+"""Small fixes to the book's HTML pages (a local Sphinx extension, loaded by _config.yml).
+
+sphinx-thebe registers its inline configuration script twice under Jupyter Book 1, so every
+page declared ``const THEBE_JS_URL`` twice and the browser logged a SyntaxError. This drops
+exact duplicate scripts from each page.
+"""
+
+from __future__ import annotations
+
+
+def _script_key(script):
+    filename = getattr(script, "filename", script) or ""  # inline scripts come as None or ""
+    return (filename, tuple(sorted(getattr(script, "attributes", {}).items())))
+
+
+def drop_duplicate_scripts(app, pagename, templatename, context, doctree):
+    scripts = context.get("script_files")
+    if not scripts:
+        return
+    seen, unique = set(), []
+    for script in scripts:
+        key = _script_key(script)
+        if key not in seen:
+            seen.add(key)
+            unique.append(script)
+    context["script_files"] = unique
+
+
+def setup(app):
+    app.connect("html-page-context", drop_duplicate_scripts, priority=100)  # before handlers that return
+    return {"parallel_read_safe": True, "parallel_write_safe": True}
