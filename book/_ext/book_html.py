@@ -23,7 +23,7 @@ def drop_duplicate_scripts(app, pagename, templatename, context, doctree):
         if key not in seen:
             seen.add(key)
             unique.append(script)
-    context["script_files"] = unique
+    scripts[:] = unique  # in place: later handlers (e.g. MathJax) append to this same list
 
 
 def setup(app):
