@@ -131,9 +131,19 @@ def in_lab(browser, server: LabServer, notebook: Path, presses: int) -> list[dic
             title = explorer.title
             for handle in explorer.sliders():
                 label = explorer.slider_label(handle)
-                timings = []
+                timings, unchanged = [], 0
                 for _ in range(presses):
-                    timings.append(explorer.press_and_time(handle, explorer.step_direction(handle)))
+                    timing = explorer.press_and_time(handle, explorer.step_direction(handle))
+                    if timing is None:
+                        unchanged += 1
+                    else:
+                        timings.append(timing)
+                if unchanged:
+                    print(f"  {title} / {label}: {unchanged} of {presses} presses gave no new frame "
+                          "(identical figure, or an error)")
+                errors = explorer.output_errors()
+                if errors:
+                    print(f"  ! {title} / {label}: the explorer showed an error:\n{errors[0][-1500:]}")
                 rows.append({"explorer": title, "parameter": label, "timings": timings})
     finally:
         page.close()

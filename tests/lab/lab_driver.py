@@ -339,9 +339,10 @@ class LiveExplorer:
         )
         return "ArrowLeft" if at_max else "ArrowRight"
 
-    def press_and_time(self, handle, key: str, timeout: float = 30) -> dict:
+    def press_and_time(self, handle, key: str, timeout: float = 10) -> dict | None:
         """Press ``key`` on a focused slider handle; milliseconds from the keydown to the new
-        ``src`` (MutationObserver) and to the decoded image painted (next animation frame)."""
+        ``src`` (MutationObserver) and to the decoded image painted (next animation frame).
+        None if no new frame came within ``timeout`` seconds."""
         self.page.evaluate(
             """(img) => {
                 const t = window.__nnpTiming = {down: null, src: null, paint: null};
@@ -360,9 +361,14 @@ class LiveExplorer:
             self.image.element_handle(),
         )
         handle.press(key)
-        self.page.wait_for_function("() => window.__nnpTiming.paint !== null", timeout=timeout * 1000, polling="raf")
+        try:
+            self.page.wait_for_function("() => window.__nnpTiming.paint !== null",
+                                        timeout=timeout * 1000, polling="raf")
+        except PlaywrightTimeout:
+            return None  # no new frame: the step left the figure's pixels unchanged, or it failed
+        finally:
+            self.notebook.wait_idle(60)
         timing = self.page.evaluate("() => window.__nnpTiming")
-        self.notebook.wait_idle(timeout)
         return {"src_ms": timing["src"] - timing["down"], "paint_ms": timing["paint"] - timing["down"]}
 
 
