@@ -56,5 +56,8 @@ execute: $(VENV)/.book-installed
 benchmark: $(VENV)/.test-installed
 	$(BIN)/python benchmarks/live_latency.py
 
+status: $(VENV)/.book-installed
+	$(BIN)/python tools/make_status.py
+
 clean:
 	rm -rf _build _vendor

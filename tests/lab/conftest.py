@@ -6,13 +6,20 @@ and the browser are started once per run; both are stopped at the end (the serve
 
 from __future__ import annotations
 
+import shutil
+
 import pytest
 from lab_driver import ROOT, LabServer, launch_browser
 
 
 @pytest.fixture(scope="module")
 def lab_server(tmp_path_factory):
-    server = LabServer(ROOT, tmp_path_factory.mktemp("jupyterlab")).start()
+    # The server works on a copy of the chapters: running them in the lab must never write the
+    # committed notebooks (JupyterLab saves what it runs).
+    workdir = tmp_path_factory.mktemp("jupyterlab")
+    shutil.copytree(ROOT / "chapters", workdir / "book" / "chapters",
+                    ignore=shutil.ignore_patterns(".ipynb_checkpoints"))
+    server = LabServer(workdir / "book", workdir).start()
     try:
         yield server
     finally:

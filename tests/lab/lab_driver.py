@@ -40,6 +40,7 @@ LAB_SETTINGS = {
         {"fetchNews": "false", "checkForUpdates": False, "doNotDisturbMode": True},
     "@jupyterlab/apputils-extension/sessionDialogs.jupyterlab-settings": {"skipKernelRestartDialog": True},
     "@jupyterlab/notebook-extension/tracker.jupyterlab-settings": {"windowingMode": "none"},
+    "@jupyterlab/docmanager-extension/plugin.jupyterlab-settings": {"autosave": False},
 }
 
 ERROR_OUTPUT = (
@@ -164,7 +165,9 @@ class NotebookPage:
 
     @classmethod
     def open(cls, browser, server: LabServer, notebook: Path, timeout: float = 120) -> NotebookPage:
-        rel = Path(notebook).resolve().relative_to(server.root_dir.resolve()).as_posix()
+        notebook = Path(notebook).resolve()
+        base = server.root_dir.resolve() if notebook.is_relative_to(server.root_dir.resolve()) else ROOT
+        rel = notebook.relative_to(base).as_posix()  # a repository path maps onto the server's copy
         page = browser.new_page(viewport={"width": 1400, "height": 1000})
         page.set_default_timeout(timeout * 1000)
         self = cls(page=page, server=server, path=rel)

@@ -176,3 +176,22 @@ def test_mime_bundle_outside_a_kernel_is_static_only():
     bundle = make_explorer()._repr_mimebundle_()
     assert set(bundle) == {"text/plain", "text/html"}
     assert bundle["text/plain"].startswith("<Explorer 'A wave'; frequency: a number in [0.5, 4]")
+
+
+def test_integer_log_slider_rounds_live_values():
+    explorer = Explorer(sine_setup, [Slider("frequency", 1, 4, default=1, scale="log", integer=True),
+                                     Choice("shape", ["sine", "square"])], title="t", alt="a")
+    explorer.widget()
+    explorer._live.controls["frequency"].value = 2.7  # a FloatLogSlider sends floats
+    assert explorer.values["frequency"] == 3
+    assert explorer._live.output.outputs == ()
+
+
+def test_grid_only_slider_moves_over_the_static_grid():
+    explorer = Explorer(sine_setup, [Slider("frequency", 0.5, 4.0, default=1.0, frames=5, grid_only=True),
+                                     Choice("shape", ["sine", "square"])], title="t", alt="a")
+    explorer.widget()
+    control = explorer._live.controls["frequency"]
+    assert [v for _, v in control.options] == explorer._grids()["frequency"]
+    control.value = explorer._grids()["frequency"][-1]
+    assert explorer.values["frequency"] == 4.0

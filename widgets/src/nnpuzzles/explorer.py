@@ -75,8 +75,9 @@ class Slider:
     """A numeric parameter with a range.
 
     ``frames`` values (evenly spaced, or log-spaced when ``scale="log"``) are pre-rendered for
-    the static book; the live slider moves in steps of ``step`` (default: the static spacing for
-    integers, 1/100 of the range otherwise).
+    the static book; the live slider moves in steps of ``step`` (default: 1 for integers, 1/100 of
+    the range otherwise). With ``grid_only=True`` the live slider also moves over the static
+    grid only: for an ``update`` that looks up results precomputed for those values.
     """
 
     name: str
@@ -88,6 +89,7 @@ class Slider:
     integer: bool = False
     frames: int = 9
     step: float | None = None
+    grid_only: bool = False  # live slider moves over the static grid only (for precomputed results)
 
     def __post_init__(self) -> None:
         if not self.min < self.max:
@@ -284,6 +286,17 @@ class Explorer:
         self.fig.savefig(buffer, format="png", dpi=dpi or self.dpi, metadata={"Software": None})
         return buffer.getvalue()
 
+    def live_png(self) -> bytes:
+        """The live view's frame: one draw and a light PNG compression (about twice as fast as png())."""
+        from PIL import Image
+
+        self.fig.canvas.draw()
+        width, height = self.fig.canvas.get_width_height(physical=True)
+        buffer = io.BytesIO()
+        Image.frombuffer("RGBA", (width, height), self.fig.canvas.buffer_rgba(), "raw", "RGBA", 0, 1).save(
+            buffer, format="png", compress_level=1)
+        return buffer.getvalue()
+
     # ------------------------------------------------------------------ static HTML
     def _grids(self) -> dict[str, list]:
         grids = {}
@@ -405,6 +418,10 @@ class Explorer:
         style = {"description_width": "initial"}
         layout = W.Layout(width="30rem")
         value = self.values[param.name]
+        if isinstance(param, Slider) and param.grid_only:
+            options = [(_format_value(v), v) for v in self._grids()[param.name]]
+            return W.SelectionSlider(options=options, value=value, description=param.text, style=style,
+                                     layout=layout, continuous_update=True)
         if isinstance(param, Choice):
             return W.ToggleButtons(
                 options=list(param.options), value=value, description=param.text, style=style
@@ -435,7 +452,7 @@ class Explorer:
             button.on_click(lambda _b, n=preset_name: self._apply_preset_live(n))
             presets[preset_name] = button
         width = int(self.fig.get_figwidth() * self.dpi)
-        image = W.Image(value=self.png(), format="png", layout=W.Layout(width=f"{width}px", max_width="100%"))
+        image = W.Image(value=self.live_png(), format="png", layout=W.Layout(width=f"{width}px", max_width="100%"))
         output = W.Output()
         rows = [W.HTML(f"<b>{html.escape(self.title)}</b>")]
         if presets:
@@ -453,7 +470,7 @@ class Explorer:
         start = time.perf_counter()
         try:
             self.set(**values)
-            live.image.value = self.png()
+            live.image.value = self.live_png()
         except Exception:  # noqa: BLE001 - shown to the reader, never swallowed
             live.output.outputs = ()
             live.output.append_stderr(traceback.format_exc())
@@ -464,6 +481,9 @@ class Explorer:
     def _on_control(self, name: str, value: Any) -> None:
         if getattr(self, "_holding", False):
             return
+        param = self.params[name]
+        if isinstance(param, Slider) and param.integer and not param.grid_only:
+            value = int(round(value))  # a log slider moves over floats
         self._render_live({name: value})
 
     def _apply_preset_live(self, preset_name: str) -> None:
