@@ -52,7 +52,9 @@ def execution_section(times: dict) -> list[str]:
     if not times:
         return lines + ["No execution time recorded yet (`make execute` records them).", ""]
     lines += [
-        "Each chapter re-executed top to bottom in a fresh kernel by `make execute` "
+        "Each chapter re-executed top to bottom in a fresh kernel, by `make execute` or by nbval in the "
+        "last full `make test` run (imported with `tools/execute_notebooks.py --from-nbval`; there the "
+        "other core runs the JupyterLab test at the same time) "
         f"(target: ≤ {NOTEBOOK_LIMIT_S} s per notebook, ≤ {BOOK_LIMIT_MIN} min for the book, on the "
         "2-core test machine).",
         "",
