@@ -9,7 +9,7 @@ from __future__ import annotations
 import shutil
 
 import pytest
-from lab_driver import ROOT, LabServer, launch_browser
+from lab_driver import ROOT, LabServer
 
 
 @pytest.fixture(scope="module")
@@ -27,12 +27,6 @@ def lab_server(tmp_path_factory):
 
 
 @pytest.fixture(scope="module")
-def lab_browser():
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as playwright:
-        browser = launch_browser(playwright)
-        try:
-            yield browser
-        finally:
-            browser.close()
+def lab_browser(browser):
+    """The shared Chromium (tests/conftest.py) for the lab module."""
+    return browser

@@ -33,16 +33,3 @@ def site_url(site):
 class QuietHandler(http.server.SimpleHTTPRequestHandler):
     def log_message(self, *args):  # keep the test output clean
         pass
-
-
-@pytest.fixture(scope="module")
-def browser():
-    from lab_driver import launch_browser
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as playwright:
-        browser = launch_browser(playwright)
-        try:
-            yield browser
-        finally:
-            browser.close()
