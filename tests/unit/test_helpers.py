@@ -3,7 +3,6 @@
 import matplotlib as mpl
 import numpy as np
 from nnpuzzles import (
-    binarize_digits,
     load_digits_scaled,
     progress,
     render_glyphs,
@@ -26,12 +25,10 @@ def test_seed_everything_is_reproducible():
     assert torch.get_num_threads() == 1
 
 
-def test_digits_are_scaled_and_binarized():
+def test_digits_are_scaled():
     X, y = load_digits_scaled()
     assert X.shape == (1797, 64) and y.shape == (1797,)
     assert 0.0 <= X.min() and X.max() == 1.0
-    patterns = binarize_digits(X[:5])
-    assert set(np.unique(patterns)) == {-1, 1}
 
 
 def test_glyphs_render_distinct_deterministic_patterns():

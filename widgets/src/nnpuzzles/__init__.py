@@ -4,7 +4,7 @@ It holds what every chapter shares (the slider explorer, the plotting style, see
 progress bars and data helpers); the algorithms a chapter teaches live in the chapter.
 """
 
-from .data import binarize_digits, load_digits_scaled, render_glyphs
+from .data import load_digits_scaled, render_glyphs
 from .explorer import Choice, Explorer, Slider, in_kernel
 from .progress import progress
 from .repro import seed_everything
@@ -16,7 +16,6 @@ __all__ = [
     "Choice",
     "Explorer",
     "Slider",
-    "binarize_digits",
     "in_kernel",
     "load_digits_scaled",
     "progress",

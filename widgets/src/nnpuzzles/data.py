@@ -34,7 +34,3 @@ def render_glyphs(text: str, size: int = 16, font: str = "DejaVu Sans") -> np.nd
         patterns.append(np.where(small < 128, 1, -1).ravel())
     return np.array(patterns, dtype=np.int8)
 
-
-def binarize_digits(images: np.ndarray, threshold: float = 0.5) -> np.ndarray:
-    """Turn [0, 1] grey images (flattened) into ±1 patterns."""
-    return np.where(images > threshold, 1, -1).astype(np.int8)
