@@ -5,7 +5,8 @@ For every live explorer in every chapter notebook (or the notebooks named on the
 (a) **in-kernel step**: the notebook is executed with nbclient; then, in the same kernel, every
     ``nnpuzzles.Explorer`` with a live view is found and each of its parameters is driven through
     ~30 values *via its live control*; ``explorer.step_times`` holds the seconds of each step
-    (values set, artists updated, figure drawn, PNG encoded).
+    (values set, artists updated, figure drawn, PNG encoded), and the explorer's blit renderer
+    counts the steps that redrew only the changed artists.
 (b) **keypress to new pixels** in a real JupyterLab in a real browser: the notebook is run with
     Restart Kernel and Run All, ArrowRight is pressed on each slider, and the page measures with
     ``performance.now()`` from the keydown to the image's new ``src`` (MutationObserver) and to the
@@ -73,12 +74,13 @@ def _nnp_probe(n):
     for explorer in explorers:
         for name, param in explorer.params.items():
             control = explorer._live.controls[name]
-            start = len(explorer.step_times)
+            start, blits = len(explorer.step_times), explorer._blitter.blits
             for value in _nnp_values(param, n):
                 control.value = value
             errors = "".join(o.get("text", "") for o in explorer._live.output.outputs)
             rows.append({"explorer": explorer.title, "parameter": param.text,
-                         "seconds": explorer.step_times[start:], "errors": errors})
+                         "seconds": explorer.step_times[start:], "errors": errors,
+                         "blitted": explorer._blitter.blits - blits})
     print("NNP-PROBE " + _nnp_json.dumps(rows))
 
 
@@ -189,8 +191,9 @@ def main(argv: list[str] | None = None) -> None:
         for notebook in notebooks:
             print(f"(a) in-kernel steps: {notebook.relative_to(ROOT)}", flush=True)
             for row in in_kernel(notebook, args.presses):
-                entry(notebook, row["explorer"], row["parameter"])["in_kernel_ms"] = stats(
-                    [1000 * s for s in row["seconds"]])
+                target = entry(notebook, row["explorer"], row["parameter"])
+                target["in_kernel_ms"] = stats([1000 * s for s in row["seconds"]])
+                target["steps_blitted"] = row["blitted"]  # the others were redrawn in full
 
     if not args.skip_lab:
         from playwright.sync_api import sync_playwright

@@ -105,15 +105,20 @@ def latency_section(latency: dict) -> list[str]:
         f"drawn and encoded as PNG (target: median ≤ {targets['in_kernel_median']} ms). "
         f"*Keypress → pixels*: ArrowRight on the slider in JupyterLab in a real browser until the new frame "
         f"is decoded and painted (target: median ≤ {targets['keypress_to_pixels_median']} ms). "
-        "Choices (toggle buttons) have no keypress measurement.",
+        "Choices (toggle buttons) have no keypress measurement. "
+        "*Blitted*: steps that redrew only the artists the update changed, over cached layers "
+        "(`nnpuzzles.blit`); the others were full redraws (new view limits, or a new artist changed).",
         "",
-        "| Notebook | Explorer | Parameter | In-kernel step | Keypress → pixels |",
-        "| --- | --- | --- | ---: | ---: |",
+        "| Notebook | Explorer | Parameter | In-kernel step | Blitted | Keypress → pixels |",
+        "| --- | --- | --- | ---: | ---: | ---: |",
     ]
     for row in rows:
+        kernel = row.get("in_kernel_ms")
+        blitted = row.get("steps_blitted")
+        blitted = "—" if blitted is None or not kernel else f"{blitted}/{kernel['n']}"
         lines.append(
             f"| `{_cell(_chapter(row['notebook']))}` | {_cell(row['explorer'])} | {_cell(row['parameter'])} | "
-            f"{_ms(row.get('in_kernel_ms'), targets['in_kernel_median'])} | "
+            f"{_ms(kernel, targets['in_kernel_median'])} | {blitted} | "
             f"{_ms(row.get('keypress_to_pixels_ms'), targets['keypress_to_pixels_median'])} |"
         )
     return lines + [""]

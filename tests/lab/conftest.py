@@ -19,7 +19,7 @@ def lab_server(tmp_path_factory):
     workdir = tmp_path_factory.mktemp("jupyterlab")
     shutil.copytree(ROOT / "chapters", workdir / "book" / "chapters",
                     ignore=shutil.ignore_patterns(".ipynb_checkpoints"))
-    server = LabServer(workdir / "book", workdir).start()
+    server = LabServer(workdir / "book", workdir, check_live_frames=True).start()
     try:
         yield server
     finally:

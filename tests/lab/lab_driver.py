@@ -66,9 +66,12 @@ def free_port() -> int:
 class LabServer:
     """One ``jupyter lab`` process serving ``root_dir``; ``workdir`` holds its throwaway state."""
 
-    def __init__(self, root_dir: Path, workdir: Path) -> None:
+    def __init__(self, root_dir: Path, workdir: Path, *, check_live_frames: bool = False) -> None:
         self.root_dir = Path(root_dir)
         self.workdir = Path(workdir)
+        # Kernels compare every blitted live frame with a full redraw (nnpuzzles.blit); a
+        # difference is an error in the explorer's output area, which the test fails on.
+        self.check_live_frames = check_live_frames
         self.port = free_port()
         self.url = f"http://127.0.0.1:{self.port}"
         self.process: subprocess.Popen | None = None
@@ -97,6 +100,8 @@ class LabServer:
             JUPYTERLAB_WORKSPACES_DIR=str(dirs["workspaces"]),
             PYTHONUNBUFFERED="1",
         )
+        if self.check_live_frames:
+            env["NNPUZZLES_CHECK_LIVE_FRAMES"] = "1"
         command = [
             sys.executable, "-m", "jupyterlab",
             "--no-browser", "--allow-root", "--ip=127.0.0.1", f"--port={self.port}",

@@ -28,13 +28,13 @@ def test_status_marks_targets():
                "chapters/part9-x/02-slow.ipynb": {"seconds": 95.5, "date": "2026-01-02"}},
         latency={"measured": "2026-01-02", "targets_ms": {"in_kernel_median": 30, "keypress_to_pixels_median": 100},
                  "rows": [{"notebook": "chapters/part9-x/01-fast.ipynb", "explorer": "E | F", "parameter": "p",
-                           "in_kernel_ms": {"n": 30, "median": 12.0, "p90": 20.0},
+                           "in_kernel_ms": {"n": 30, "median": 12.0, "p90": 20.0}, "steps_blitted": 29,
                            "keypress_to_pixels_ms": {"n": 30, "median": 150.0, "p90": 300.0}}]},
     )
     assert "| part9-x | `01-fast` | 12.0 s | — | ✅ |" in page
     assert "| part9-x | `02-slow` | 95.5 s | 2026-01-02 | ❌ over |" in page
     assert "**Whole book: 1.8 min** for 2 notebooks" in page
-    assert "| `01-fast` | E \\| F | p | 12.0 (20.0) ✅ | 150.0 (300.0) ❌ over |" in page
+    assert "| `01-fast` | E \\| F | p | 12.0 (20.0) ✅ | 29/30 | 150.0 (300.0) ❌ over |" in page
 
 
 def test_status_without_data_says_so():

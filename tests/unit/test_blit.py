@@ -1,0 +1,167 @@
+"""Blitted live frames: the same pixels as a full redraw, with most steps skipping the redraw."""
+
+import io
+
+import numpy as np
+import pytest
+from matplotlib.backends.backend_agg import FigureCanvasAgg
+from matplotlib.figure import Figure
+from nnpuzzles import Explorer, Slider
+from nnpuzzles.blit import TOLERANCE_LEVELS, BlitRenderer, LiveFrameMismatch
+from nnpuzzles.style import use_book_style
+from PIL import Image
+
+
+@pytest.fixture(autouse=True)
+def book_style():
+    use_book_style()  # grid lines, as in the chapters: static artists between changed ones
+
+
+def busy_figure():
+    """Two axes mixing what chapters change: a filled histogram under grid lines, a line and a
+    marker over them, an image, a changing title and a legend on top."""
+    fig = Figure(figsize=(6, 3), dpi=80)
+    FigureCanvasAgg(fig)
+    ax_hist, ax_image = fig.subplots(1, 2)
+    bins = np.linspace(0, 1, 31)
+    bars = ax_hist.stairs(np.zeros(30), bins, fill=True, label="histogram")
+    (curve,) = ax_hist.plot(bins, np.zeros_like(bins), "k--", label="curve")
+    marker = ax_hist.axvline(0.5, color="C3")
+    ax_hist.axhline(1.0, color="0.5", zorder=2.2)  # static, between the changed artists
+    ax_hist.set(xlim=(0, 1), ylim=(0, 2), xlabel="x (units)", ylabel="density")
+    ax_hist.legend(loc="upper right")
+    title = ax_hist.set_title("")
+    image = ax_image.imshow(np.zeros((8, 8)), vmin=0, vmax=1)
+    ax_image.set_xticks([])
+    ax_image.set_yticks([])
+
+    def update(step):
+        rng = np.random.default_rng(step)
+        bars.set_data(rng.random(30) * 1.8)
+        curve.set_ydata(rng.random(31))
+        marker.set_xdata([step / 20, step / 20])
+        image.set_data(rng.random((8, 8)))
+        title.set_text(f"step {step}: $\\alpha$ = {step / 7:.3f}")
+
+    fig.canvas.draw()
+    fig.set_layout_engine("none")  # as the explorer does after its first draw
+    return fig, update
+
+
+def test_blitted_frames_match_full_redraws():
+    fig, update = busy_figure()
+    renderer = BlitRenderer(fig)
+    renderer.check = True  # every frame is compared with a full redraw, within rounding
+    update(0)
+    renderer.prime()
+    for step in range(1, 12):
+        update(step)
+        frame = renderer.frame()
+        assert frame.shape == (240, 480, 3)
+    assert renderer.blits == 12, "every step after the first should be blitted"
+
+
+def test_blitting_skips_the_full_redraw():
+    fig, update = busy_figure()
+    renderer = BlitRenderer(fig)
+    update(0)
+    renderer.prime()
+    draws_after_setup = renderer.full_draws
+    for step in range(1, 20):
+        update(step)
+        renderer.frame()
+    assert renderer.full_draws == draws_after_setup, "steps that change only the same artists must not redraw"
+
+
+def test_changed_limits_force_a_full_redraw_and_stay_correct():
+    fig, update = busy_figure()
+    ax = fig.axes[0]
+    renderer = BlitRenderer(fig)
+    renderer.check = True
+    update(0)
+    renderer.prime()
+    full = renderer.full_draws
+    update(1)
+    ax.set_ylim(0, 3)  # the background's ticks and grid move: a blitted frame would be wrong
+    frame = renderer.frame()
+    assert renderer.full_draws == full + 1
+    np.testing.assert_array_equal(frame, renderer.full_frame())
+    update(2)  # the same view again: layers rebuilt for it, then blitted and checked
+    renderer.frame()
+    update(3)
+    renderer.frame()
+    assert renderer.blits >= 2
+
+
+def test_a_newly_changed_artist_joins_the_redrawn_ones():
+    fig, update = busy_figure()
+    renderer = BlitRenderer(fig)
+    renderer.check = True
+    update(0)
+    renderer.prime()
+    extra = fig.axes[0].text(0.1, 1.5, "static so far")
+    fig.canvas.draw()
+    update(1)
+    renderer.frame()
+    update(2)
+    extra.set_text("now it changes")
+    renderer.frame()
+    assert extra in renderer.dynamic
+
+
+def test_the_check_catches_a_change_the_renderer_missed():
+    """The check has teeth: an artist changed without matplotlib's stale flag is drawn stale."""
+    fig, update = busy_figure()
+    renderer = BlitRenderer(fig)
+    renderer.check = True
+    update(0)
+    renderer.prime()
+    (hidden,) = [line for line in fig.axes[0].lines if line.get_zorder() == 2.2]  # the static one
+    hidden.set_ydata([1.9, 1.9])
+    hidden.stale = False  # pretend nothing told the figure
+    update(1)
+    with pytest.raises(LiveFrameMismatch, match="differs from a full redraw"):
+        renderer.frame()
+
+
+def test_an_active_layout_engine_means_full_redraws():
+    fig, update = busy_figure()
+    fig.set_layout_engine("constrained")  # moves the axes whenever the title's size changes
+    renderer = BlitRenderer(fig)
+    update(0)
+    renderer.prime()
+    for step in range(1, 4):
+        update(step)
+        renderer.frame()
+    assert renderer.blits == 0 and renderer.full_draws == 4
+
+
+def decode(png: bytes) -> np.ndarray:
+    return np.asarray(Image.open(io.BytesIO(png)).convert("RGB")).astype(int)
+
+
+def test_explorer_live_frames_match_its_static_frames():
+    """What the live slider shows is what the static book shows for the same value."""
+
+    def setup(fig):
+        ax = fig.subplots()
+        x = np.linspace(0, 1, 100)
+        (line,) = ax.plot(x, x, label="signal")
+        ax.plot(x, 1 - x, label="reference")
+        ax.legend()  # loc="best": frozen by the explorer, so it cannot jump between frames
+        title = ax.set_title("")
+        ax.set(ylim=(-1.2, 1.2), xlabel="time (s)", ylabel="amplitude")
+
+        def update(frequency):
+            line.set_ydata(np.sin(2 * np.pi * frequency * x))
+            title.set_text(f"f = {frequency:.2f} Hz")
+
+        return update
+
+    explorer = Explorer(setup, [Slider("frequency", 0.5, 3.0, default=1.0)], title="t", alt="a sine")
+    explorer.live_png()  # the first live frame sets up the layers
+    for frequency in (0.5, 1.7, 3.0, 2.2):
+        live = decode(explorer.set(frequency=frequency).live_png())
+        static = decode(explorer.png())
+        assert np.abs(live - static).max() <= TOLERANCE_LEVELS
+    assert explorer._blitter.blits >= 4
