@@ -53,18 +53,23 @@ from nnpuzzles import Explorer as _NnpExplorer
 from nnpuzzles import Slider as _NnpSlider
 
 
-def _nnp_values(param, n):
+def _nnp_back_and_forth(values, n):
+    while len(values) < n:  # few values: go back and forth over them
+        values = values + values[-2::-1]
+    return values[:n]
+
+
+def _nnp_values(explorer, param, n):
     if not isinstance(param, _NnpSlider):
         return [param.options[i % len(param.options)] for i in range(n)]
+    if param.grid_only:  # the live slider moves over the static grid only
+        return _nnp_back_and_forth(list(explorer._grids()[param.name]), n)
     if param.scale == "log":
         values = _nnp_np.geomspace(param.min, param.max, n)
     else:
         values = _nnp_np.linspace(param.min, param.max, n)
     if param.integer:
-        values = sorted({int(round(v)) for v in values})
-        while len(values) < n:  # few integers: go back and forth over them
-            values = values + values[-2::-1]
-        return [int(v) for v in values[:n]]
+        return [int(v) for v in _nnp_back_and_forth(sorted({int(round(v)) for v in values}), n)]
     return [float(v) for v in values]
 
 
@@ -75,7 +80,7 @@ def _nnp_probe(n):
         for name, param in explorer.params.items():
             control = explorer._live.controls[name]
             start, blits = len(explorer.step_times), explorer._blitter.blits
-            for value in _nnp_values(param, n):
+            for value in _nnp_values(explorer, param, n):
                 control.value = value
             errors = "".join(o.get("text", "") for o in explorer._live.output.outputs)
             rows.append({"explorer": explorer.title, "parameter": param.text,
