@@ -165,3 +165,31 @@ def test_explorer_live_frames_match_its_static_frames():
         static = decode(explorer.png())
         assert np.abs(live - static).max() <= TOLERANCE_LEVELS
     assert explorer._blitter.blits >= 4
+
+
+def test_static_titles_stay_in_the_cached_layers():
+    """Drawing re-places axes titles (flagging them stale); that must not make them redrawn per step."""
+    fig = Figure(figsize=(6, 2), dpi=80)
+    FigureCanvasAgg(fig)
+    axes = fig.subplots(1, 3)
+    images = [ax.imshow(np.zeros((4, 4)), vmin=0, vmax=1) for ax in axes]
+    for k, ax in enumerate(axes):
+        ax.set_title(f"panel {k}")
+    fig.canvas.draw()
+    fig.set_layout_engine("none")
+
+    def update(step):
+        for image in images:
+            image.set_data(np.random.default_rng(step).random((4, 4)))
+
+    renderer = BlitRenderer(fig)
+    renderer.check = True
+    update(0)
+    renderer.prime()
+    draws = renderer.full_draws
+    for step in range(1, 6):
+        update(step)
+        renderer.frame()
+    assert renderer.full_draws == draws
+    assert not [a for a in renderer.dynamic if getattr(a, "get_text", lambda: "")()], \
+        "static titles were taken for changed artists"

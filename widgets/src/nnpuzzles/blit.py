@@ -160,6 +160,11 @@ class BlitRenderer:
         with _temporarily([a for changed, static in levels for a in (*changed, *static)], animated=True):
             canvas.draw()
         self.full_draws += 1
+        # The static artists are in the layers as they are now. Drawing can flag some of them stale
+        # (Axes.draw re-places the titles) without a change that matters: only later changes count.
+        for artist in everything:
+            if artist not in self.dynamic:
+                artist.stale = False
         self._layers = (signature, canvas.copy_from_bbox(self.fig.bbox), steps)
 
     def _blit(self) -> np.ndarray:
