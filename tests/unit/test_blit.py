@@ -193,3 +193,12 @@ def test_static_titles_stay_in_the_cached_layers():
     assert renderer.full_draws == draws
     assert not [a for a in renderer.dynamic if getattr(a, "get_text", lambda: "")()], \
         "static titles were taken for changed artists"
+
+
+def test_png_bytes_is_lossless_and_checks_its_input():
+    from nnpuzzles.blit import png_bytes
+
+    rgb = np.random.default_rng(0).integers(0, 256, (37, 53, 3), dtype=np.uint8)
+    np.testing.assert_array_equal(np.asarray(Image.open(io.BytesIO(png_bytes(rgb)))), rgb)
+    with pytest.raises(ValueError, match="uint8"):
+        png_bytes(rgb.astype(float))

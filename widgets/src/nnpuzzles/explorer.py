@@ -49,7 +49,7 @@ import numpy as np
 from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.figure import Figure
 
-from .blit import BlitRenderer
+from .blit import BlitRenderer, png_bytes
 
 __all__ = ["Slider", "Choice", "Explorer", "in_kernel"]
 
@@ -303,18 +303,12 @@ class Explorer:
 
     def live_png(self) -> bytes:
         """The live view's frame after :meth:`set`: only the changed artists are redrawn
-        (:class:`~nnpuzzles.blit.BlitRenderer`), and the PNG is lightly compressed."""
-        from PIL import Image
-
+        (:class:`~nnpuzzles.blit.BlitRenderer`), and the PNG is built for speed (:func:`~nnpuzzles.blit.png_bytes`)."""
         if self._blitter is None:
             self._blitter = BlitRenderer(self.fig)
             self._update(**self.values)  # the artists this touches are the ones to redraw
-            pixels = self._blitter.prime()
-        else:
-            pixels = self._blitter.frame()
-        buffer = io.BytesIO()
-        Image.fromarray(pixels, "RGB").save(buffer, format="png", compress_level=1)
-        return buffer.getvalue()
+            return png_bytes(self._blitter.prime())
+        return png_bytes(self._blitter.frame())
 
     # ------------------------------------------------------------------ static HTML
     def _grids(self) -> dict[str, list]:
