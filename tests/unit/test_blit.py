@@ -48,12 +48,25 @@ def busy_figure():
     return fig, update
 
 
-def test_blitted_frames_match_full_redraws():
-    fig, update = busy_figure()
+def primed(fig, update, check=True):
+    """A renderer whose layers are set up after update(0); with check, every frame is compared
+    with a full redraw (LiveFrameMismatch otherwise)."""
     renderer = BlitRenderer(fig)
-    renderer.check = True  # every frame is compared with a full redraw, within rounding
+    renderer.check = check
     update(0)
     renderer.prime()
+    return renderer
+
+
+def run_steps(renderer, update, steps):
+    for step in steps:
+        update(step)
+        renderer.frame()
+
+
+def test_blitted_frames_match_full_redraws():
+    fig, update = busy_figure()
+    renderer = primed(fig, update)
     for step in range(1, 12):
         update(step)
         frame = renderer.frame()
@@ -63,42 +76,29 @@ def test_blitted_frames_match_full_redraws():
 
 def test_blitting_skips_the_full_redraw():
     fig, update = busy_figure()
-    renderer = BlitRenderer(fig)
-    update(0)
-    renderer.prime()
+    renderer = primed(fig, update, check=False)
     draws_after_setup = renderer.full_draws
-    for step in range(1, 20):
-        update(step)
-        renderer.frame()
+    run_steps(renderer, update, range(1, 20))
     assert renderer.full_draws == draws_after_setup, "steps that change only the same artists must not redraw"
 
 
 def test_changed_limits_force_a_full_redraw_and_stay_correct():
     fig, update = busy_figure()
     ax = fig.axes[0]
-    renderer = BlitRenderer(fig)
-    renderer.check = True
-    update(0)
-    renderer.prime()
+    renderer = primed(fig, update)
     full = renderer.full_draws
     update(1)
     ax.set_ylim(0, 3)  # the background's ticks and grid move: a blitted frame would be wrong
     frame = renderer.frame()
     assert renderer.full_draws == full + 1
     np.testing.assert_array_equal(frame, renderer.full_frame())
-    update(2)  # the same view again: layers rebuilt for it, then blitted and checked
-    renderer.frame()
-    update(3)
-    renderer.frame()
+    run_steps(renderer, update, [2, 3])  # the same view again: layers rebuilt, blitted, checked
     assert renderer.blits >= 2
 
 
 def test_a_newly_changed_artist_joins_the_redrawn_ones():
     fig, update = busy_figure()
-    renderer = BlitRenderer(fig)
-    renderer.check = True
-    update(0)
-    renderer.prime()
+    renderer = primed(fig, update)
     extra = fig.axes[0].text(0.1, 1.5, "static so far")
     fig.canvas.draw()
     update(1)
@@ -127,12 +127,8 @@ def test_the_check_catches_a_change_the_renderer_missed():
 def test_an_active_layout_engine_means_full_redraws():
     fig, update = busy_figure()
     fig.set_layout_engine("constrained")  # moves the axes whenever the title's size changes
-    renderer = BlitRenderer(fig)
-    update(0)
-    renderer.prime()
-    for step in range(1, 4):
-        update(step)
-        renderer.frame()
+    renderer = primed(fig, update, check=False)
+    run_steps(renderer, update, range(1, 4))
     assert renderer.blits == 0 and renderer.full_draws == 4
 
 
@@ -182,14 +178,9 @@ def test_static_titles_stay_in_the_cached_layers():
         for image in images:
             image.set_data(np.random.default_rng(step).random((4, 4)))
 
-    renderer = BlitRenderer(fig)
-    renderer.check = True
-    update(0)
-    renderer.prime()
+    renderer = primed(fig, update)
     draws = renderer.full_draws
-    for step in range(1, 6):
-        update(step)
-        renderer.frame()
+    run_steps(renderer, update, range(1, 6))
     assert renderer.full_draws == draws
     assert not [a for a in renderer.dynamic if getattr(a, "get_text", lambda: "")()], \
         "static titles were taken for changed artists"
