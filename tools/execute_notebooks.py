@@ -16,6 +16,7 @@ This is how an author refreshes a chapter's stored outputs after editing it. It
 
 from __future__ import annotations
 
+import datetime
 import json
 import sys
 import time
@@ -103,7 +104,7 @@ def main(paths: list[str]) -> None:
     times = json.loads(TIMES.read_text()) if TIMES.exists() else {}
     for path in notebooks:
         seconds = execute(path)
-        times[str(path.relative_to(ROOT))] = round(seconds, 1)
+        times[str(path.relative_to(ROOT))] = {"seconds": round(seconds, 1), "date": datetime.date.today().isoformat()}
         print(f"{path.relative_to(ROOT)}: {seconds:.1f} s")
     TIMES.parent.mkdir(parents=True, exist_ok=True)
     TIMES.write_text(json.dumps(dict(sorted(times.items())), indent=2) + "\n")
