@@ -193,3 +193,30 @@ def test_png_bytes_is_lossless_and_checks_its_input():
     np.testing.assert_array_equal(np.asarray(Image.open(io.BytesIO(png_bytes(rgb)))), rgb)
     with pytest.raises(ValueError, match="uint8"):
         png_bytes(rgb.astype(float))
+
+
+def test_texts_seen_before_are_pasted_and_match_a_full_redraw():
+    """A heat map with a number in every cell, switching between two matrices (as a Choice does)."""
+    fig = Figure(figsize=(4, 3), dpi=80)
+    FigureCanvasAgg(fig)
+    ax = fig.subplots()
+    matrices = [np.random.default_rng(seed).random((4, 4)) for seed in (0, 1)]
+    image = ax.imshow(matrices[0], vmin=0, vmax=1)
+    labels = [[ax.text(j, i, "", ha="center", va="center", fontsize=8, rotation=10 * (i == j))
+               for j in range(4)] for i in range(4)]
+    title = ax.set_title("")
+    fig.canvas.draw()
+    fig.set_layout_engine("none")
+
+    def update(step):
+        matrix = matrices[step % 2]
+        image.set_data(matrix)
+        for i in range(4):
+            for j in range(4):
+                labels[i][j].set_text(f"{matrix[i, j]:.2f}")
+                labels[i][j].set_color("white" if matrix[i, j] < 0.5 else "black")
+        title.set_text(f"matrix {step % 2}: $\\sum$ = {matrix.sum():.2f}")
+
+    renderer = primed(fig, update)
+    run_steps(renderer, update, range(1, 6))
+    assert renderer.sprite_hits >= 4 * 17, "texts drawn before should be pasted from the cache"
