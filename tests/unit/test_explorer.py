@@ -195,3 +195,18 @@ def test_grid_only_slider_moves_over_the_static_grid():
     assert [v for _, v in control.options] == explorer._grids()["frequency"]
     control.value = explorer._grids()["frequency"][-1]
     assert explorer.values["frequency"] == 4.0
+
+
+def test_live_steps_match_a_grid_of_precomputed_results():
+    """live_steps=40 on a log slider from 0.2 to 100: each arrow key lands on the next of 41
+    geometrically spaced values, as a chapter's precomputed grid has them."""
+    explorer = Explorer(sine_setup, [Slider("frequency", 0.2, 100.0, default=1.0, scale="log", live_steps=40),
+                                     Choice("shape", ["sine", "square"])], title="t", alt="a")
+    explorer.widget()
+    control = explorer._live.controls["frequency"]
+    reachable = 10 ** (control.min + control.step * np.arange(41))
+    np.testing.assert_allclose(reachable, np.geomspace(0.2, 100.0, 41))
+    linear = Slider("frequency", 0.0, 2.0, live_steps=8)
+    assert linear.live_step() == 0.25
+    with pytest.raises(ValueError, match="live_steps must be at least 1"):
+        Slider("frequency", 0.0, 2.0, live_steps=0)

@@ -88,8 +88,9 @@ class Slider:
 
     ``frames`` values (evenly spaced, or log-spaced when ``scale="log"``) are pre-rendered for
     the static book; the live slider moves in steps of ``step`` (default: 1 for integers, 1/100 of
-    the range otherwise). With ``grid_only=True`` the live slider also moves over the static
-    grid only: for an ``update`` that looks up results precomputed for those values.
+    the range otherwise), or in ``live_steps`` equal steps over the range (equal ratios on a log
+    scale): match it to a grid of precomputed results, so that every step shows a new one. With
+    ``grid_only=True`` the live slider moves over the static grid only.
     """
 
     name: str
@@ -101,6 +102,7 @@ class Slider:
     integer: bool = False
     frames: int = 9
     step: float | None = None
+    live_steps: int | None = None  # the live slider's number of steps over the range
     grid_only: bool = False  # live slider moves over the static grid only (for precomputed results)
 
     def __post_init__(self) -> None:
@@ -110,6 +112,8 @@ class Slider:
             raise ValueError(f"Slider {self.name!r}: scale must be 'linear' or 'log', got {self.scale!r}")
         if self.scale == "log" and self.min <= 0:
             raise ValueError(f"Slider {self.name!r}: a log slider needs min > 0, got {self.min}")
+        if self.live_steps is not None and self.live_steps < 1:
+            raise ValueError(f"Slider {self.name!r}: live_steps must be at least 1, got {self.live_steps}")
         if self.frames < 2:
             raise ValueError(f"Slider {self.name!r}: frames must be at least 2, got {self.frames}")
         if self.default is not None:
@@ -150,11 +154,15 @@ class Slider:
         return [float(f"{v:.6g}") for v in values]
 
     def live_step(self) -> float:
+        """The live slider's step (for a log slider: in powers of ten)."""
         if self.step is not None:
             return self.step
-        if self.integer:
+        lo, hi = (math.log10(self.min), math.log10(self.max)) if self.scale == "log" else (self.min, self.max)
+        if self.live_steps is not None:
+            return (hi - lo) / self.live_steps
+        if self.integer and self.scale == "linear":
             return 1
-        return (self.max - self.min) / 100
+        return (hi - lo) / 100
 
 
 @dataclass(frozen=True)
@@ -442,7 +450,7 @@ class Explorer:
         if param.scale == "log":
             lo, hi = math.log10(param.min), math.log10(param.max)
             return W.FloatLogSlider(
-                value=value, base=10, min=lo, max=hi, step=(hi - lo) / 100, description=param.text,
+                value=value, base=10, min=lo, max=hi, step=param.live_step(), description=param.text,
                 style=style, layout=layout, continuous_update=True, readout_format=".3g",
             )
         cls = W.IntSlider if param.integer else W.FloatSlider
