@@ -89,30 +89,15 @@ def test_teaching_apparatus(path):
     assert explorers >= 1, "every chapter has at least one explorer"
 
 
-def stored_explorers(nb) -> list[tuple[str, list[str]]]:
-    """(title, preset names) of every explorer, read from its stored static HTML."""
-    import html
-    import re
-
-    found = []
-    for cell in code_cells(nb):
-        for output in cell["outputs"]:
-            page = "".join(output.get("data", {}).get("text/html", ""))
-            if "nnp-explorer" not in page:
-                continue
-            title = re.search(r'<div class="nnp-title">(.*?)</div>', page).group(1)
-            presets = re.findall(r'<button type="button" class="nnp-preset"[^>]*>(.*?)</button>', page)
-            found.append((html.unescape(title), [html.unescape(p) for p in presets]))
-    return found
-
-
 @pytest.mark.parametrize("path", NOTEBOOKS, ids=lambda p: p.stem)
 def test_teaching_page_names_every_explorer_and_preset(path):
     """A lecturer's plan must name the explorers and presets the chapter really has."""
     plan = (ROOT / "book" / "teaching.md").read_text(encoding="utf-8")
     section = path.relative_to(ROOT).with_suffix("").as_posix()
     assert f"{{doc}}`../{section}`" in plan, f"book/teaching.md has no lecture plan linking {section}"
-    explorers = stored_explorers(load(path))
+    from lab_driver import stored_explorers  # the lab test reads the stored explorers the same way
+
+    explorers = [(e["title"], e["presets"]) for e in stored_explorers(path)]
     assert explorers and all(presets for _, presets in explorers), "no stored explorer with presets found"
     for title, presets in explorers:
         assert f'"{title}"' in plan, f"book/teaching.md does not name the explorer {title!r}"

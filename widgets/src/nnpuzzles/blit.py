@@ -1,22 +1,22 @@
 """Fast live frames: redraw only the artists an update changed.
 
 A full Agg redraw of a chapter figure costs 50-200 ms on the book's 2-core machine, most of it
-in the axes' ticks and labels, which a slider step never changes. :class:`BlitRenderer` renders
-the figure in three layers and, on each step, redraws only the middle one:
+in the axes' ticks and labels, which a slider step never changes. :class:`BlitRenderer` keeps
+the figure as cached layers and, on each step, redraws only the artists in between:
 
-* **below**: everything drawn before the first changed artist of each axes (figure and axes
-  backgrounds, grid, ticks, labels, static curves), saved once as pixels;
+* **background**: everything drawn before the first changed artist of each axes (figure and
+  axes backgrounds, grid, ticks, labels, static curves), saved once as pixels;
 * **changed**: the artists the update touched (found through matplotlib's ``stale`` flags),
-  redrawn in the order ``Axes.draw`` would draw them;
-* **above**: the static artists that ``Axes.draw`` puts on top of a changed artist (spines,
-  legends, text of a higher ``zorder``), rendered once on a transparent canvas and composited
-  over the frame, so the stacking is the same as in a full redraw.
+  redrawn in the order ``Axes.draw`` would draw them; a changed text drawn before (same string,
+  place and style) is pasted from a sprite cache;
+* **overlays**: the static artists that ``Axes.draw`` puts between or on top of changed ones
+  (grid over a filled histogram, spines, legends), rendered once on a transparent canvas per
+  level and composited in draw order, so the stacking is the same as in a full redraw.
 
 The layers are rebuilt whenever the update touches a new artist, and a step that changes the
 axes' limits, scales, labels or position (or the figure's size) gets a plain full redraw, as
 does every step of a figure whose layout engine is still active (``Explorer`` freezes the
-layout after its first draw). The
-frames match a full redraw to within rounding (the package's tests and, with
+layout after its first draw). The frames match a full redraw to within rounding (the package's tests and, with
 ``NNPUZZLES_CHECK_LIVE_FRAMES=1``, every live step of the JupyterLab test compare the two).
 """
 
@@ -73,7 +73,7 @@ class BlitRenderer:
         self.blits = 0
         self.check = os.environ.get(CHECK_ENV, "") not in ("", "0")
         self._signature = None  # the figure's static configuration at the last frame
-        self._layers = None  # (signature, background pixels, [(changed artists, overlay)])
+        self._layers = None  # (background pixels, [(changed artists, overlay)])
         self._sprites: dict = {}  # rendered changed texts, by everything that sets their pixels
         self._sprite_canvas: RendererAgg | None = None
         self.sprite_hits = 0
@@ -144,7 +144,7 @@ class BlitRenderer:
                     levels[k // 2][1].extend(runs[k + 1])
         return levels
 
-    def _build_layers(self, signature) -> None:
+    def _build_layers(self) -> None:
         canvas = self.fig.canvas
         levels = self._runs()
         everything = [a for _, children in self._owners() for a in children]
@@ -173,10 +173,10 @@ class BlitRenderer:
         for artist in everything:
             if artist not in self.dynamic:
                 artist.stale = False
-        self._layers = (signature, canvas.copy_from_bbox(self.fig.bbox), steps)
+        self._layers = (canvas.copy_from_bbox(self.fig.bbox), steps)
 
     def _blit(self) -> np.ndarray:
-        _, below, steps = self._layers
+        below, steps = self._layers
         canvas = self.fig.canvas
         canvas.restore_region(below)
         renderer = canvas.get_renderer()
@@ -263,7 +263,7 @@ class BlitRenderer:
             self.dynamic |= changed
             if not self.dynamic:
                 return self.full_frame()
-            self._build_layers(signature)
+            self._build_layers()
         frame = self._blit()
         if self.check:
             self._compare(frame)
@@ -275,7 +275,7 @@ class BlitRenderer:
         self._signature = self.signature()
         if not self.dynamic or not self._layout_is_fixed():
             return self.full_frame()
-        self._build_layers(self._signature)
+        self._build_layers()
         return self._blit()
 
     def _compare(self, frame: np.ndarray) -> None:
