@@ -8,7 +8,7 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 HTML   := _build/html
 
-.PHONY: book test vendor chromium clean execute benchmark status
+.PHONY: book test vendor chromium clean execute benchmark status seeds ledger
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -55,6 +55,15 @@ execute: $(VENV)/.book-installed
 
 benchmark: $(VENV)/.test-installed
 	$(BIN)/python benchmarks/live_latency.py
+
+# Re-execute chapters with every seed shifted (copies in _build/seed-shift; stored notebooks untouched)
+# and report every assertion that fails, e.g. make seeds SHIFTS="1 2 3" NB=chapters/...
+SHIFTS ?= 1 2 3
+seeds: $(VENV)/.book-installed
+	$(BIN)/python tools/seed_shift.py --shifts $(SHIFTS) $(NB)
+
+ledger: $(VENV)/.book-installed
+	$(BIN)/python tools/make_ledger.py
 
 status: $(VENV)/.book-installed
 	$(BIN)/python tools/make_status.py

@@ -10,6 +10,12 @@ import json
 from collections import defaultdict
 from pathlib import Path
 
+from nnpuzzles.repro import pin_kernel_environment
+
+# Every kernel nbval (and the lab test) starts inherits the book's pinned numerical environment,
+# so stored outputs re-execute identically on AVX2 and AVX-512 machines (CONTRIBUTING.md).
+pin_kernel_environment()
+
 _times: dict[str, float] = defaultdict(float)
 
 

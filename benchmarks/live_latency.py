@@ -175,6 +175,9 @@ def table(rows: list[dict]) -> str:
 
 
 def main(argv: list[str] | None = None) -> None:
+    from nnpuzzles.repro import pin_kernel_environment
+
+    pin_kernel_environment()  # the kernels it starts run with the book's numerical environment
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("notebooks", nargs="*", type=Path, help="default: every chapter notebook")
     parser.add_argument("--presses", type=int, default=30, help="steps per parameter (default 30)")

@@ -25,6 +25,8 @@ from pathlib import Path
 import nbformat
 from nbclient import NotebookClient
 
+from nnpuzzles.repro import SEED_SHIFT_ENV, pin_kernel_environment, seed_shift
+
 ROOT = Path(__file__).resolve().parents[1]
 TIMES = ROOT / "book" / "_data" / "execution-times.json"
 KERNELSPEC = {"display_name": "Python 3 (ipykernel)", "language": "python", "name": "python3"}
@@ -85,6 +87,9 @@ def chapter_notebooks() -> list[Path]:
 
 
 def main(paths: list[str]) -> None:
+    pin_kernel_environment()  # the kernels it starts inherit the book's numerical environment
+    if seed_shift():  # stored outputs are the unshifted run; tools/seed_shift.py runs shifted copies
+        sys.exit(f"{SEED_SHIFT_ENV} is set: unset it to refresh stored outputs (make seeds runs shifted copies)")
     if paths[:1] == ["--from-nbval"]:  # times of the last test run, recorded by conftest.py
         times = json.loads(TIMES.read_text()) if TIMES.exists() else {}
         times.update(json.loads(Path(paths[1]).read_text()))
@@ -109,9 +114,11 @@ def main(paths: list[str]) -> None:
     TIMES.parent.mkdir(parents=True, exist_ok=True)
     TIMES.write_text(json.dumps(dict(sorted(times.items())), indent=2) + "\n")
     sys.path.insert(0, str(ROOT / "tools"))
-    import make_status  # the status page shows these times: keep it in step
+    import make_ledger
+    import make_status  # the status page shows these times, the ledger the claims: keep both in step
 
     make_status.main([])
+    make_ledger.main([])
 
 
 if __name__ == "__main__":

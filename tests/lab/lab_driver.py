@@ -90,7 +90,9 @@ class LabServer:
         (dirs["config"] / "labconfig" / "page_config.json").write_text(
             json.dumps({"disabledExtensions": {"@jupyterlab/extensionmanager-extension": True}})
         )
-        env = os.environ.copy()
+        from nnpuzzles.repro import kernel_environment
+
+        env = kernel_environment()  # the book's pinned numerical environment, inherited by every kernel
         env.update(
             JUPYTER_CONFIG_DIR=str(dirs["config"]),
             # The user data dir only; the venv's share/jupyter (lab extensions, kernels) stays on the path.

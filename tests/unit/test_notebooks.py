@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 from pathlib import Path
 
 import pytest
@@ -103,3 +104,78 @@ def test_teaching_page_names_every_explorer_and_preset(path):
         assert f'"{title}"' in plan, f"book/teaching.md does not name the explorer {title!r}"
         missing = [p for p in presets if f"*{p}*" not in plan]
         assert not missing, f"book/teaching.md does not name the presets {missing} of {title!r}"
+
+
+# Seeds reach the chapters only through nnpuzzles.repro, so the seed switch shifts all of them.
+RAW_SEEDING = re.compile(r"default_rng\(|\.manual_seed\(|torch\.manual_seed|np\.random\.seed\(|"
+                         r"random\.seed\(|RandomState\(|random_state\s*=\s*\d")
+
+
+@pytest.mark.parametrize("path", NOTEBOOKS, ids=lambda p: p.stem)
+def test_every_seed_goes_through_the_seed_switch(path):
+    for cell in code_cells(load(path)):
+        source = "".join(cell["source"])
+        hits = RAW_SEEDING.findall(source)
+        assert not hits, (f"seed with nnpuzzles.repro (seed_everything, rng, generator, shifted) so that "
+                          f"NNPUZZLES_SEED_SHIFT reaches it, not {hits}: {source[:120]}")
+
+
+NUMBER = re.compile(r"(?<![\w.^_{])\d+\.\d+|\d\s?%")
+
+
+def solutions(nb) -> tuple[list[str], list[list[dict]]]:
+    """The text of plain ``{solution}`` directives, and the cells between gated solution-start/end."""
+    plain, gated, inside = [], [], None
+    for cell in nb["cells"]:
+        source = "".join(cell["source"])
+        if cell["cell_type"] == "markdown":
+            for block in re.findall(r"`{3,}\{solution\}.*?\n(.*?)\n`{3,}", source, flags=re.S):
+                plain.append(block)
+            if "{solution-start}" in source:
+                inside = [cell]
+                gated.append(inside)
+            elif inside is not None:
+                inside.append(cell)
+            if "{solution-end}" in source:
+                inside = None
+        elif inside is not None:
+            inside.append(cell)
+    return plain, gated
+
+
+@pytest.mark.parametrize("path", NOTEBOOKS, ids=lambda p: p.stem)
+def test_solutions_state_only_computed_numbers(path):
+    """A solution that states a measured number computes it: a gated solution with a code cell."""
+    plain, gated = solutions(load(path))
+    for text in plain:
+        found = NUMBER.findall(text)
+        assert not found, (f"a plain {{solution}} states numbers {found}: make it a gated solution "
+                           f"(solution-start/solution-end) whose code cell prints them: {text[:160]}")
+    for cells in gated:
+        code = [c for c in cells if c["cell_type"] == "code"]
+        assert code and all(c["outputs"] for c in code), "a gated solution needs an executed code cell"
+        prose = "".join("".join(c["source"]) for c in cells if c["cell_type"] == "markdown")
+        printed = "".join("".join(o.get("text", "")) + "".join(o.get("data", {}).get("text/plain", ""))
+                          for c in code for o in c["outputs"])
+        for number in re.findall(r"(?<![\w.^_{])\d+\.\d+", prose):
+            assert number in printed, (f"the solution's prose states {number}, which its code cells "
+                                       f"do not print: {prose[:160]}")
+
+
+@pytest.mark.parametrize("path", NOTEBOOKS, ids=lambda p: p.stem)
+def test_claims_are_in_the_ledger_and_the_summary_links_it(path):
+    from nnpuzzles.ledger import rows_from_outputs
+
+    nb = load(path)
+    rows = [r for c in code_cells(nb) for r in rows_from_outputs(c["outputs"])]
+    assert rows, "no ledger claim (nnpuzzles.ledger.claim in a hidden cell)"
+    hidden_rows = [r for c in code_cells(nb) if "remove-cell" in c["metadata"].get("tags", [])
+                   for r in rows_from_outputs(c["outputs"])]
+    assert len(hidden_rows) == len(rows), "ledger claims belong in hidden (remove-cell) cells"
+    keys = [r["key"] for r in rows]
+    assert len(set(keys)) == len(keys), f"duplicate ledger keys: {keys}"
+    assert all(r["n"] >= 5 for r in rows), [(r["key"], r["n"]) for r in rows if r["n"] < 5]
+    summary = next((c for c in nb["cells"] if c["cell_type"] == "markdown"
+                    and "".join(c["source"]).lstrip().startswith("## Summary")), None)
+    assert summary is not None and "book/ledger" in "".join(summary["source"]), \
+        "the Summary links the reproduction ledger ({doc}`/book/ledger`)"

@@ -46,7 +46,8 @@ from torch import nn
 from torch.nn import functional as F
 
 from .nets import mlp, train
-from .repro import seed_everything
+from .repro import rng as seeded_rng
+from .repro import seed_everything, shifted
 
 __all__ = [
     "SCENARIOS",
@@ -124,7 +125,7 @@ def _digits_split(test_size: float, seed: int):
     from .data import load_digits_scaled
 
     X, y = load_digits_scaled()
-    return train_test_split(X, y, test_size=test_size, random_state=seed, stratify=y)
+    return train_test_split(X, y, test_size=test_size, random_state=shifted(seed), stratify=y)
 
 
 def split_digits(
@@ -167,7 +168,7 @@ def permuted_digits(
     if n_tasks < 1:
         raise ValueError(f"n_tasks must be at least 1, got {n_tasks}")
     X_tr, X_te, y_tr, y_te = _digits_split(test_size, seed)
-    rng = np.random.default_rng(seed)
+    rng = seeded_rng(seed)
     tasks = []
     for t in range(n_tasks):
         perm = np.arange(64) if (t == 0 and identity_first) else rng.permutation(64)

@@ -14,6 +14,8 @@ import torch
 from torch import nn
 
 from .data import load_digits_scaled
+from .repro import generator as seeded_generator
+from .repro import shifted
 
 ACTIVATIONS = {"relu": nn.ReLU, "tanh": nn.Tanh}
 
@@ -33,7 +35,7 @@ def digits_tensors(test_size: float = 0.25, seed: int = 0):
     from sklearn.model_selection import train_test_split
 
     X, y = load_digits_scaled()
-    X_tr, X_te, y_tr, y_te = train_test_split(X, y, test_size=test_size, random_state=seed, stratify=y)
+    X_tr, X_te, y_tr, y_te = train_test_split(X, y, test_size=test_size, random_state=shifted(seed), stratify=y)
     return (torch.from_numpy(X_tr), torch.from_numpy(y_tr), torch.from_numpy(X_te), torch.from_numpy(y_te))
 
 
@@ -66,7 +68,7 @@ def train(
         opt = torch.optim.Adam(params, lr=lr)
     else:
         raise ValueError(f"optimizer must be 'sgd' or 'adam', got {optimizer!r}")
-    generator = torch.Generator().manual_seed(seed)
+    generator = seeded_generator(seed)
     n = len(X)
     batch = n if batch_size is None else batch_size
     history = []
@@ -113,3 +115,109 @@ def set_flat_params(model: nn.Module, vector: torch.Tensor) -> None:
 def rounded(value: float, digits: int = 4) -> float:
     """Round for printing, so re-executed notebooks print identical text."""
     return float(np.round(value, digits))
+
+
+class Ensemble(nn.Module):
+    """K independent networks of one architecture, run as one batched model (``torch.func``).
+
+    ``Ensemble([mlp(sizes) for _ in seeds])`` stacks the members' parameters along a new first
+    axis (:func:`torch.func.stack_module_state`) and evaluates all members in one call
+    (:func:`torch.func.vmap` over :func:`torch.func.functional_call`). An input of shape
+    ``(B, d)`` is shared by every member; ``(K, B, d)`` gives each member its own batch. Because
+    the members share no parameter, a loss that *sums* the members' losses trains each of them
+    exactly as if alone, with any element-wise optimiser (SGD, momentum, Adam).
+    """
+
+    def __init__(self, models: Sequence[nn.Module]):
+        super().__init__()
+        if len(models) < 1:
+            raise ValueError("an Ensemble needs at least one model")
+        import copy
+
+        params, buffers = torch.func.stack_module_state(list(models))
+        self.names = list(params)
+        self.stacked = nn.ParameterList([nn.Parameter(params[name].detach().clone()) for name in self.names])
+        self.buffers_ = buffers
+        self.size = len(models)
+        self._base = copy.deepcopy(models[0]).to("meta")
+
+    def param_dict(self) -> dict[str, torch.Tensor]:
+        """Parameter name → stacked tensor of shape ``(K, *shape)``."""
+        return dict(zip(self.names, self.stacked, strict=True))
+
+    def forward(self, X: torch.Tensor) -> torch.Tensor:
+        def one(params, buffers, x):
+            return torch.func.functional_call(self._base, (params, buffers), (x,))
+
+        in_x = None if X.dim() == 2 else 0
+        return torch.func.vmap(one, in_dims=(0, 0, in_x), randomness="different")(
+            self.param_dict(), self.buffers_, X)
+
+    def member(self, k: int, template: nn.Module) -> nn.Module:
+        """Member ``k`` as an ordinary module: a copy of ``template`` with its parameters."""
+        import copy
+
+        model = copy.deepcopy(template)
+        with torch.no_grad():
+            for name, p in model.named_parameters():
+                p.copy_(self.param_dict()[name][k])
+        return model
+
+
+def train_ensemble(
+    ensemble: Ensemble,
+    X: torch.Tensor,
+    y: torch.Tensor,
+    seeds: Sequence[int],
+    *,
+    epochs: int = 10,
+    lr: float = 0.1,
+    batch_size: int | None = 64,
+    optimizer: str = "sgd",
+    momentum: float = 0.0,
+    loss_fn: Callable | None = None,
+    after_step: Callable[[Ensemble], None] | None = None,
+) -> np.ndarray:
+    """Train every member as :func:`train` would, member ``k`` with data order ``seeds[k]``.
+
+    Returns the members' mean training loss per epoch, shape ``(epochs, K)``. ``loss_fn`` is a
+    per-member loss ``(outputs, targets) -> scalar`` (default cross-entropy), applied with vmap.
+    """
+    if len(seeds) != ensemble.size:
+        raise ValueError(f"need one seed per member: {ensemble.size} members, {len(seeds)} seeds")
+    loss_fn = loss_fn or nn.functional.cross_entropy
+    params = list(ensemble.stacked)
+    if optimizer == "sgd":
+        opt = torch.optim.SGD(params, lr=lr, momentum=momentum)
+    elif optimizer == "adam":
+        opt = torch.optim.Adam(params, lr=lr)
+    else:
+        raise ValueError(f"optimizer must be 'sgd' or 'adam', got {optimizer!r}")
+    generators = [seeded_generator(s) for s in seeds]
+    n = len(X)
+    batch = n if batch_size is None else batch_size
+    history = np.zeros((epochs, ensemble.size))
+    per_member = torch.func.vmap(loss_fn)
+    for epoch in range(epochs):
+        if batch < n:
+            orders = torch.stack([torch.randperm(n, generator=g) for g in generators])
+        else:
+            orders = torch.arange(n).expand(ensemble.size, n)
+        totals = torch.zeros(ensemble.size)
+        for start in range(0, n, batch):
+            idx = orders[:, start:start + batch]
+            losses = per_member(ensemble(X[idx]), y[idx])
+            opt.zero_grad()
+            losses.sum().backward()
+            opt.step()
+            if after_step is not None:
+                after_step(ensemble)
+            totals += losses.detach() * idx.shape[1]
+        history[epoch] = (totals / n).numpy()
+    return history
+
+
+@torch.no_grad()
+def ensemble_accuracy(ensemble: Ensemble, X: torch.Tensor, y: torch.Tensor) -> np.ndarray:
+    """Each member's accuracy on (X, y): an array of K fractions."""
+    return (ensemble(X).argmax(dim=-1) == y).float().mean(dim=-1).numpy()

@@ -1,4 +1,19 @@
-"""Reproducibility: one place that fixes every source of randomness and the thread count."""
+"""Reproducibility: the numerical environment, every seed the book uses, and the seed switch.
+
+Three things make a stored number re-execute identically:
+
+* **the numerical environment** (:data:`KERNEL_ENV`): which CPU kernels torch, oneDNN, MKL,
+  OpenBLAS and NumPy may use, and how many threads. Every tool that starts a kernel for the book
+  (``make execute``, nbval in ``make test``, the seed-shift check, the JupyterLab test, the
+  benchmark) calls :func:`pin_kernel_environment` first, so a kernel on an AVX-512 machine runs
+  the same AVX2 code paths as one on an AVX2 machine. Readers' own kernels are not pinned: the
+  book's text never depends on digits another machine would change;
+* **every seed goes through this module**: :func:`seed_everything`, :func:`rng` (NumPy),
+  :func:`generator` (torch) and :func:`shifted` (for a library's ``random_state``);
+* **the seed switch**: ``NNPUZZLES_SEED_SHIFT=k`` (k ≥ 1) maps every seed ``s`` to an
+  independent seed derived from ``(k, s)``, so a chapter re-executed under a shift draws new
+  data, initialisations and orders everywhere. With no shift (or 0) seeds are used as written.
+"""
 
 from __future__ import annotations
 
@@ -7,22 +22,98 @@ import random
 
 import numpy as np
 
+SEED_SHIFT_ENV = "NNPUZZLES_SEED_SHIFT"
+
+# The numerical environment of every kernel the book's tools start (see CONTRIBUTING.md).
+KERNEL_ENV = {
+    "ATEN_CPU_CAPABILITY": "avx2",    # torch's own vectorised kernels: AVX2 even where AVX-512 exists
+    "ONEDNN_MAX_CPU_ISA": "AVX2",     # oneDNN (torch's convolutions, some matmuls)
+    "DNNL_MAX_CPU_ISA": "AVX2",       # the same, older name
+    "MKL_CBWR": "AVX2",               # MKL's conditional numerical reproducibility: the AVX2 path
+    "MKL_ENABLE_INSTRUCTIONS": "AVX2",
+    "NPY_DISABLE_CPU_FEATURES": "X86_V4 AVX512_ICL AVX512_SPR",  # NumPy 2.4's AVX-512 dispatch targets
+    "OMP_NUM_THREADS": "1",           # one thread everywhere: reductions keep one order
+    "MKL_NUM_THREADS": "1",
+    "OPENBLAS_NUM_THREADS": "1",
+    "PYTHONHASHSEED": "0",
+}
+# OpenBLAS (NumPy's BLAS) picks its kernels by CPU too; Haswell is the AVX2 kernel set. Where the
+# machine already sets OPENBLAS_CORETYPE (older OpenBLAS builds need it on some CPUs) it is kept.
+OPENBLAS_CORETYPE = "Haswell"
+
+
+def kernel_environment(base: dict[str, str] | None = None) -> dict[str, str]:
+    """``base`` (default: this process's environment) with the book's numerical settings added."""
+    env = dict(os.environ if base is None else base)
+    env.update(KERNEL_ENV)
+    env.setdefault("OPENBLAS_CORETYPE", OPENBLAS_CORETYPE)
+    return env
+
+
+def pin_kernel_environment() -> None:
+    """Set :data:`KERNEL_ENV` in this process, so every kernel it starts inherits it."""
+    os.environ.update(kernel_environment())
+
+
+def seed_shift() -> int:
+    """The seed switch: the integer in ``NNPUZZLES_SEED_SHIFT`` (0 when unset)."""
+    text = os.environ.get(SEED_SHIFT_ENV, "").strip()
+    if not text:
+        return 0
+    try:
+        shift = int(text)
+    except ValueError:
+        raise ValueError(f"{SEED_SHIFT_ENV} must be an integer >= 0, got {text!r}") from None
+    if shift < 0:
+        raise ValueError(f"{SEED_SHIFT_ENV} must be an integer >= 0, got {shift}")
+    return shift
+
+
+def shifted(seed: int) -> int:
+    """The seed actually used for ``seed``: itself, or under a shift an independent 31-bit seed."""
+    seed = int(seed)
+    if seed < 0:
+        raise ValueError(f"seed must be >= 0, got {seed}")
+    shift = seed_shift()
+    if shift == 0:
+        return seed
+    return int(np.random.SeedSequence([shift, seed]).generate_state(1)[0] >> 1)
+
+
+def rng(seed: int) -> np.random.Generator:
+    """A NumPy generator for ``seed`` (shifted by the seed switch)."""
+    return np.random.default_rng(shifted(seed))
+
+
+def generator(seed: int):
+    """A torch generator for ``seed`` (shifted by the seed switch)."""
+    import torch
+
+    return torch.Generator().manual_seed(shifted(seed))
+
 
 def seed_everything(seed: int = 0, threads: int = 1) -> np.random.Generator:
-    """Seed Python, NumPy and (if installed) PyTorch, fix the thread count, return a Generator.
+    """Seed Python, NumPy and (if installed) PyTorch, fix the thread count, return :func:`rng`.
 
-    One thread keeps small-model results bit-identical across machines and is not slower for
-    the book's small models.
+    One thread keeps small-model results bit-identical across runs and is not slower for the
+    book's small models. The seed is shifted by the seed switch like every other.
     """
-    random.seed(seed)
-    np.random.seed(seed)  # noqa: NPY002 - also seed legacy global-state code
-    os.environ.setdefault("PYTHONHASHSEED", str(seed))
+    used = shifted(seed)
+    random.seed(used)
+    np.random.seed(used)  # noqa: NPY002 - also seed legacy global-state code
     try:
         import torch
     except ImportError:  # torch is optional for the Hopfield chapters
         pass
     else:
-        torch.manual_seed(seed)
+        torch.manual_seed(used)
         torch.set_num_threads(threads)
         torch.use_deterministic_algorithms(True, warn_only=True)
-    return np.random.default_rng(seed)
+    return np.random.default_rng(used)
+
+
+def seeds(n: int, start: int = 0) -> list[int]:
+    """``n`` seeds for a repeated experiment: ``start, …, start + n − 1`` (each shifted where used)."""
+    if n < 1:
+        raise ValueError(f"n must be >= 1, got {n}")
+    return list(range(start, start + n))

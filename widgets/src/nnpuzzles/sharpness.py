@@ -27,6 +27,8 @@ import numpy as np
 import torch
 from torch import nn
 
+from .repro import generator as seeded_generator
+
 __all__ = [
     "HessianOperator",
     "hessian_vector_product",
@@ -94,7 +96,7 @@ def top_eigenvalue(
     """
     op = HessianOperator(model, loss_fn)
     if v0 is None:
-        generator = torch.Generator().manual_seed(seed)
+        generator = seeded_generator(seed)
         v = torch.randn(op.dim, generator=generator, dtype=op.dtype)
     else:
         v = v0.detach().to(op.dtype).reshape(-1).clone()
