@@ -24,7 +24,6 @@ from pathlib import Path
 
 import nbformat
 from nbclient import NotebookClient
-
 from nnpuzzles.repro import SEED_SHIFT_ENV, pin_kernel_environment, seed_shift
 
 ROOT = Path(__file__).resolve().parents[1]

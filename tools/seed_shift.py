@@ -36,7 +36,6 @@ def run_one(path: str, shift: int) -> dict:
     """Execute one notebook under one shift (in a worker process); return its failures."""
     import nbformat
     from nbclient import NotebookClient
-
     from nnpuzzles.ledger import rows_from_outputs
     from nnpuzzles.repro import SEED_SHIFT_ENV, pin_kernel_environment
 

@@ -5,7 +5,6 @@ from __future__ import annotations
 import numpy as np
 import pytest
 import torch
-
 from nnpuzzles import repro
 from nnpuzzles.nets import digits_tensors, mlp, train
 
@@ -31,7 +30,8 @@ def test_no_shift_uses_seeds_as_written(shift):
     shift(0)
     assert repro.shifted(7) == 7
     assert repro.rng(5).random() == np.random.default_rng(5).random()
-    assert torch.equal(torch.rand(3, generator=repro.generator(5)), torch.rand(3, generator=torch.Generator().manual_seed(5)))
+    plain = torch.Generator().manual_seed(5)
+    assert torch.equal(torch.rand(3, generator=repro.generator(5)), torch.rand(3, generator=plain))
 
 
 def test_a_shift_changes_every_seeded_source(shift):
