@@ -16,8 +16,11 @@ This is how an author refreshes a chapter's stored outputs after editing it. It
 
 from __future__ import annotations
 
+import contextlib
 import datetime
+import fcntl
 import json
+import resource
 import sys
 import time
 from pathlib import Path
@@ -36,6 +39,15 @@ LANGUAGE_INFO = {"codemirror_mode": {"name": "ipython", "version": 3}, "file_ext
 HIDDEN_TAGS = {"remove-cell", "remove-input"}
 # RISE slideshow settings: long slides scroll, explorers fit on a laptop screen.
 RISE = {"scroll": True, "width": "100%", "height": "100%"}
+
+
+@contextlib.contextmanager
+def data_lock():
+    """Hold an exclusive lock on book/_data while its files and the generated pages are rewritten."""
+    TIMES.parent.mkdir(parents=True, exist_ok=True)
+    with open(TIMES.parent / ".lock", "w") as handle:
+        fcntl.flock(handle, fcntl.LOCK_EX)
+        yield
 
 
 def slide_type(cell) -> str:
@@ -105,19 +117,26 @@ def main(paths: list[str]) -> None:
             nbformat.write(nb, path)
         return
     notebooks = [Path(p).resolve() for p in paths] or chapter_notebooks()
-    times = json.loads(TIMES.read_text()) if TIMES.exists() else {}
+    measured = {}
     for path in notebooks:
+        cpu_before = resource.getrusage(resource.RUSAGE_CHILDREN)
         seconds = execute(path)
-        times[str(path.relative_to(ROOT))] = {"seconds": round(seconds, 1), "date": datetime.date.today().isoformat()}
-        print(f"{path.relative_to(ROOT)}: {seconds:.1f} s")
-    TIMES.parent.mkdir(parents=True, exist_ok=True)
-    TIMES.write_text(json.dumps(dict(sorted(times.items())), indent=2) + "\n")
+        cpu_after = resource.getrusage(resource.RUSAGE_CHILDREN)  # the kernel, once it has exited
+        cpu = (cpu_after.ru_utime - cpu_before.ru_utime) + (cpu_after.ru_stime - cpu_before.ru_stime)
+        measured[str(path.relative_to(ROOT))] = {"seconds": round(seconds, 1),
+                                                  "date": datetime.date.today().isoformat()}
+        print(f"{path.relative_to(ROOT)}: {seconds:.1f} s wall, {cpu:.1f} s CPU in the kernel")
     sys.path.insert(0, str(ROOT / "tools"))
     import make_ledger
     import make_status  # the status page shows these times, the ledger the claims: keep both in step
 
-    make_status.main([])
-    make_ledger.main([])
+    with data_lock():  # several authors' runs may finish at once
+        times = json.loads(TIMES.read_text()) if TIMES.exists() else {}
+        times.update(measured)
+        TIMES.parent.mkdir(parents=True, exist_ok=True)
+        TIMES.write_text(json.dumps(dict(sorted(times.items())), indent=2) + "\n")
+        make_status.main([])
+        make_ledger.main([])
 
 
 if __name__ == "__main__":

@@ -81,7 +81,10 @@ def main(argv: list[str] | None = None) -> int:
     jobs = [(str(p), s) for s in args.shifts for p in notebooks]
     with ProcessPoolExecutor(max_workers=max(1, args.jobs)) as pool:
         results = list(pool.map(run_one, *zip(*jobs, strict=True)))
-    data = json.loads(DATA.read_text()) if DATA.exists() else {}
+    sys.path.insert(0, str(ROOT / "tools"))
+    import make_ledger  # the ledger page shows the seed-shift results
+    from execute_notebooks import data_lock
+
     today = datetime.date.today().isoformat()
     failed = 0
     for r in results:
@@ -91,15 +94,15 @@ def main(argv: list[str] | None = None) -> int:
             where = "hidden" if f["hidden"] else "visible"
             print(f"        cell {f['cell']} ({where}): {f['error']}")
         failed += bool(r["failures"])
-        entry = data.setdefault(r["notebook"], {})
-        entry[str(r["shift"])] = {"passed": not r["failures"], "date": today, "seconds": r["seconds"],
-                                  "failures": [f["error"] for f in r["failures"]], "ledger": r["ledger"]}
-    DATA.parent.mkdir(parents=True, exist_ok=True)
-    DATA.write_text(json.dumps(dict(sorted(data.items())), indent=1, ensure_ascii=False) + "\n")
-    sys.path.insert(0, str(ROOT / "tools"))
-    import make_ledger  # the ledger page shows the seed-shift results
-
-    make_ledger.main([])
+    with data_lock():  # other runs may write the same files
+        data = json.loads(DATA.read_text()) if DATA.exists() else {}
+        for r in results:
+            data.setdefault(r["notebook"], {})[str(r["shift"])] = {
+                "passed": not r["failures"], "date": today, "seconds": r["seconds"],
+                "failures": [f["error"] for f in r["failures"]], "ledger": r["ledger"]}
+        DATA.parent.mkdir(parents=True, exist_ok=True)
+        DATA.write_text(json.dumps(dict(sorted(data.items())), indent=1, ensure_ascii=False) + "\n")
+        make_ledger.main([])
     print(f"{len(results) - failed} of {len(results)} shifted runs passed every assertion "
           f"(shifts {', '.join(map(str, args.shifts))}); executed copies in {OUT.relative_to(ROOT)}")
     return 1 if failed else 0
