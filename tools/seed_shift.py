@@ -17,7 +17,6 @@ from __future__ import annotations
 import argparse
 import datetime
 import json
-import os
 import sys
 import time
 from concurrent.futures import ProcessPoolExecutor
@@ -32,22 +31,24 @@ def chapter_notebooks() -> list[Path]:
     return sorted(p for p in (ROOT / "chapters").rglob("*.ipynb") if ".ipynb_checkpoints" not in p.parts)
 
 
-def run_one(path: str, shift: int) -> dict:
-    """Execute one notebook under one shift (in a worker process); return its failures."""
+def run_one(path: str, shift: int, out: Path = OUT) -> dict:
+    """Execute one notebook under one shift in a fresh kernel; return its failures and ledger.
+
+    Only the kernel gets the shift (this process's environment is left as it is).
+    """
     import nbformat
     from nbclient import NotebookClient
     from nnpuzzles.ledger import rows_from_outputs
-    from nnpuzzles.repro import SEED_SHIFT_ENV, pin_kernel_environment
+    from nnpuzzles.repro import SEED_SHIFT_ENV, kernel_environment
 
-    pin_kernel_environment()
-    os.environ[SEED_SHIFT_ENV] = str(shift)
-    nb_path = Path(path)
+    env = kernel_environment() | {SEED_SHIFT_ENV: str(shift)}
+    nb_path = Path(path).resolve()
     nb = nbformat.read(nb_path, as_version=4)
     client = NotebookClient(nb, timeout=900, kernel_name="python3", allow_errors=True,
                             resources={"metadata": {"path": str(nb_path.parent)}},
                             record_timing=False, store_widget_state=False)
     start = time.perf_counter()
-    client.execute()
+    client.execute(env=env)
     seconds = time.perf_counter() - start
     failures, ledger = [], []
     for index, cell in enumerate(nb.cells):
@@ -62,10 +63,11 @@ def run_one(path: str, shift: int) -> dict:
                     "hidden": "remove-cell" in cell.metadata.get("tags", []),
                     "error": f"{output['ename']}: {output['evalue']}".splitlines()[0][:300],
                 })
-    target = OUT / f"shift-{shift}" / nb_path.name
+    target = Path(out) / f"shift-{shift}" / nb_path.name
     target.parent.mkdir(parents=True, exist_ok=True)
     nbformat.write(nb, target)
-    return {"notebook": str(nb_path.relative_to(ROOT)), "shift": shift, "seconds": round(seconds, 1),
+    name = nb_path.relative_to(ROOT) if nb_path.is_relative_to(ROOT) else nb_path
+    return {"notebook": str(name), "shift": shift, "seconds": round(seconds, 1),
             "failures": failures, "ledger": ledger}
 
 
