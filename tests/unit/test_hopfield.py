@@ -1,6 +1,6 @@
 import numpy as np
 import pytest
-from nnpuzzles.hopfield import random_patterns, score_table, summarize_scores
+from nnpuzzles.hopfield import random_patterns, score_table
 
 
 def test_random_patterns_are_plus_minus_one():
@@ -22,15 +22,6 @@ def test_random_patterns_dilution_fraction_and_reproducible():
 def test_random_patterns_rejects_bad_dilution(kwargs):
     with pytest.raises(ValueError, match="dilution"):
         random_patterns(2, 3, np.random.default_rng(0), **kwargs)
-
-
-def test_summarize_scores_sorted_best_first():
-    rows = summarize_scores({"a": [0.8, 0.9], "b": [1.0, 1.0], "c": [0.5]})
-    assert [r[0] for r in rows] == ["b", "a", "c"]
-    assert rows[1][1] == pytest.approx(0.85)
-    assert rows[1][2] == pytest.approx(0.05)
-    with pytest.raises(ValueError, match="no scores"):
-        summarize_scores({"a": []})
 
 
 def test_score_table_layout_and_ranks():

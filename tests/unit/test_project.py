@@ -29,17 +29,32 @@ def test_code_is_ruff_clean():
     assert result.returncode == 0, result.stdout[-3000:]
 
 
-def test_binder_environment_names_the_same_packages_as_pip():
+def pinned_versions(path: Path) -> dict[str, str]:
+    """``name -> version`` of the ``name==version`` lines of a constraints file (names lower-case, - for _)."""
+    pins = {}
+    for line in path.read_text().splitlines():
+        line = line.split("#")[0].strip()
+        if "==" in line:
+            name, version = line.split("==", 1)
+            pins[name.strip().lower().replace("_", "-")] = version.strip()
+    return pins
+
+
+def test_binder_environment_pins_the_versions_the_book_was_tested_with():
     env = yaml.safe_load((ROOT / "environment.yml").read_text())
     assert env["channels"] == ["conda-forge"]
-    conda, pip = set(), []
+    conda, pip = {}, []
     for dep in env["dependencies"]:
         if isinstance(dep, dict):
             pip += dep["pip"]
         else:
-            conda.add(re.split(r"[=<>!~ ]", dep)[0].lower())
-    wanted = {CONDA_NAME.get(n, n) for n in requirement_names(ROOT / "requirements.txt")}
-    assert conda - BINDER_ONLY == wanted, (conda - BINDER_ONLY) ^ wanted
+            name, _, version = dep.partition("=")
+            conda[name.lower()] = version
+    pins = pinned_versions(ROOT / "constraints.txt")
+    wanted = {CONDA_NAME.get(n, n): pins[n.replace("_", "-")] for n in requirement_names(ROOT / "requirements.txt")}
+    got = {n: v for n, v in conda.items() if n not in BINDER_ONLY}
+    assert got == wanted, {n: (got.get(n), wanted.get(n)) for n in set(got) | set(wanted) if got.get(n) != wanted.get(n)}
+    assert conda["python"] == "3.11"
     assert "pytorch-cpu" in conda and "pytorch" not in conda, "Binder must get a CPU-only torch"
     assert "-e ./widgets" in pip, "Binder installs the companion package from ./widgets"
 
@@ -62,3 +77,22 @@ def test_ci_runs_the_readme_test_command():
     ci = (ROOT / ".ci" / "run").read_text()
     assert "make book" in readme and "make test" in readme
     assert ci.strip().splitlines()[-1] == "make test"
+
+
+def test_one_edition_everywhere_and_the_licences_stated():
+    """The edition number is the package's version, and the book, citation and changelog carry it."""
+    import nnpuzzles
+
+    version = re.search(r'^version = "([^"]+)"', (ROOT / "widgets" / "pyproject.toml").read_text(), re.M)[1]
+    assert nnpuzzles.__version__ == version
+    citation = yaml.safe_load((ROOT / "CITATION.cff").read_text())
+    assert citation["version"] == version and set(citation["license"]) == {"MIT", "CC-BY-4.0"}
+    changelog = (ROOT / "CHANGELOG.md").read_text()
+    assert re.search(r"^## (\S+)", changelog, re.M)[1] == version, "CHANGELOG.md's newest entry is this edition"
+    footer = yaml.safe_load((ROOT / "_config.yml").read_text())["html"]["extra_footer"]
+    assert f"Edition {version}" in footer and "CC BY 4.0" in footer and "MIT" in footer
+    assert citation["date-released"] in footer
+    assert "MIT License" in (ROOT / "LICENSE").read_text()
+    assert "CC BY 4.0" in (ROOT / "LICENSE-CONTENT.md").read_text()
+    readme = (ROOT / "README.md").read_text()
+    assert "CC BY 4.0" in readme and "MIT" in readme and "CITATION.cff" in readme
