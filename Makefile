@@ -8,7 +8,7 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 HTML   := _build/html
 
-.PHONY: book test vendor chromium clean execute benchmark status seeds ledger
+.PHONY: book test check vendor chromium clean execute benchmark status seeds ledger
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -49,6 +49,11 @@ chromium:
 test: $(VENV)/.test-installed chromium book
 	$(BIN)/python -m pytest
 
+# The maintainer's quick check (under a minute, no book build): lint, unit tests except the slow ones, notebook structure.
+check: $(VENV)/.test-installed
+	$(BIN)/ruff check .
+	$(BIN)/python -m pytest -m "unit and not slow" tests/unit
+
 # Re-execute notebooks in place in a fresh kernel (authors), e.g. make execute NB=chapters/...
 execute: $(VENV)/.book-installed
 	$(BIN)/python tools/execute_notebooks.py $(NB)
@@ -60,7 +65,7 @@ benchmark: $(VENV)/.test-installed
 # and report every assertion that fails, e.g. make seeds SHIFTS="1 2 3" NB=chapters/...
 SHIFTS ?= 1 2 3
 seeds: $(VENV)/.book-installed
-	$(BIN)/python tools/seed_shift.py --shifts $(SHIFTS) $(NB)
+	$(BIN)/python tools/seed_shift.py $(NB) --shifts $(SHIFTS)
 
 ledger: $(VENV)/.book-installed
 	$(BIN)/python tools/make_ledger.py

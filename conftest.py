@@ -31,3 +31,38 @@ def pytest_sessionfinish(session):
     out = Path(session.config.rootpath) / "_build" / "nbval-times.json"
     out.parent.mkdir(exist_ok=True)
     out.write_text(json.dumps({k: round(v, 1) for k, v in sorted(_times.items())}, indent=2) + "\n")
+
+
+# ---------------------------------------------------------------- test tiers (markers)
+# Each test gets the marker of its tier from where it lives, so a subset runs by name:
+# `pytest -m unit`, `-m notebooks`, `-m site`, `-m browser`, `-m lab` (`make check`: unit tests
+# that are not `slow`, ruff, and the notebook-structure checks in tests/unit/test_notebooks.py).
+_TIERS = (  # (path prefix, marker), first match wins
+    ("tests/unit/", "unit"),
+    ("tests/shifted/", "notebooks"),  # every chapter re-executed with its seeds shifted
+    ("tests/site/test_browser.py", "browser"),
+    ("tests/site/", "site"),
+    ("tests/lab/", "lab"),
+    ("chapters/", "notebooks"),  # nbval's re-execution of every chapter
+)
+
+#: Unit tests that take more than about 5 s on the 2-core machine (left out of `make check`),
+#: by node id without parameters; a test file can also mark its own with @pytest.mark.slow.
+SLOW_UNIT_TESTS: set[str] = set()
+
+
+def pytest_collection_modifyitems(config, items):
+    import pytest
+
+    root = Path(config.rootpath)
+    for item in items:
+        try:
+            where = Path(item.path).resolve().relative_to(root.resolve()).as_posix()
+        except ValueError:  # outside the repository (e.g. a test given by absolute path elsewhere)
+            continue
+        for prefix, marker in _TIERS:
+            if where.startswith(prefix):
+                item.add_marker(getattr(pytest.mark, marker))
+                break
+        if item.nodeid.split("[")[0] in SLOW_UNIT_TESTS:
+            item.add_marker(pytest.mark.slow)

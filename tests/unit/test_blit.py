@@ -220,3 +220,121 @@ def test_texts_seen_before_are_pasted_and_match_a_full_redraw():
     renderer = primed(fig, update)
     run_steps(renderer, update, range(1, 6))
     assert renderer.sprite_hits >= 4 * 17, "texts drawn before should be pasted from the cache"
+
+
+def capacity_explorer(monkeypatch):
+    """Chapter 1's capacity explorer in miniature: two filled histograms under grid lines, a theory
+    curve, a marker on the right-hand axes with a legend, a per-frame title, and a note that only
+    the second parameter changes (static until a preset sets both parameters at once)."""
+    monkeypatch.setenv("NNPUZZLES_CHECK_LIVE_FRAMES", "1")  # every live frame against a full redraw
+    bins = np.linspace(-1.5, 3.5, 81)
+    centers = 0.5 * (bins[1:] + bins[:-1])
+    loads = np.linspace(0.1, 0.22, 13)
+
+    def setup(fig):
+        ax_hist, ax_curve = fig.subplots(1, 2, gridspec_kw={"width_ratios": [1.2, 1]})
+        kept = ax_hist.stairs(np.zeros(80), bins, fill=True, color="C4")
+        flipped = ax_hist.stairs(np.zeros(80), bins, fill=True, color="C3")
+        (gauss,) = ax_hist.plot(centers, np.zeros_like(centers), "k--", lw=1.2)
+        ax_hist.set(xlim=(-1.5, 3.5), ylim=(0, 2.4), xlabel="stability", ylabel="density")
+        title = ax_hist.set_title("")
+        note = ax_hist.text(0.97, 0.95, "", transform=ax_hist.transAxes, ha="right", va="top")
+        for k in range(3):
+            ax_curve.plot(loads, 1 / (1 + np.exp((loads - 0.14 - 0.02 * k) * 80)), label=f"N = {k}")
+        marker = ax_curve.axvline(0.1, color="k")
+        ax_curve.set(xlim=(0, 0.3), ylim=(-0.02, 1.02), xlabel="load", ylabel="fraction retrieved")
+        ax_curve.legend(fontsize=8, loc="lower left")
+
+        def update(load, width):
+            density = np.exp(-((centers - 1) ** 2) / (2 * load * width)) / np.sqrt(2 * np.pi * load * width)
+            kept.set_data(np.where(centers >= 0, density, 0.0))
+            flipped.set_data(np.where(centers < 0, density, 0.0))
+            gauss.set_ydata(density)
+            marker.set_xdata([load, load])
+            title.set_text(f"α = {load:.3f}: {density[centers < 0].sum() * 0.0625:.2%} flip")
+            note.set_text(f"width × {width:g}")  # unchanged (so never stale) until width moves
+
+        return update
+
+    return Explorer(setup, [Slider("load", 0.02, 0.30, default=0.1), Slider("width", 0.5, 2.0, default=1.0)],
+                    presets={"few memories (α = 0.05)": {"load": 0.05, "width": 0.5}},
+                    title="capacity", alt="histogram and retrieval curves", figsize=(8.0, 3.3))
+
+
+FULL_REDRAWS = {
+    "png": lambda explorer: explorer.png(),
+    "png at another dpi": lambda explorer: explorer.png(dpi=45),
+    "canvas.draw": lambda explorer: explorer.fig.canvas.draw(),
+}
+
+
+@pytest.mark.parametrize("redraw", FULL_REDRAWS)
+def test_a_full_redraw_between_two_blits_leaves_the_live_frames_right(monkeypatch, redraw):
+    """The live-frame mismatch of chapter 1's capacity explorer (issue 11): a preset sets both
+    parameters, a full redraw of the figure comes before the next blit. The full redraw clears the
+    ``stale`` flags, so the note the preset changed (static so far, in the cached background) looked
+    unchanged to the next frame, which showed the old note: 568 pixels off, largest difference 255.
+    The renderer now drops its layers after any full redraw it did not make itself."""
+    explorer = capacity_explorer(monkeypatch)
+    full_redraw = FULL_REDRAWS[redraw]
+    explorer.live_png()
+    explorer.set(load=0.12).live_png()
+    explorer.apply_preset("few memories (α = 0.05)")
+    full_redraw(explorer)
+    explorer.live_png()  # compared with a full redraw: LiveFrameMismatch before the fix
+    blits = explorer._blitter.blits
+    for load in (0.2, 0.25):  # and blitting goes on afterwards, over rebuilt layers
+        explorer.set(load=load).live_png()
+    assert explorer._blitter.blits == blits + 2
+
+
+def test_full_redraws_in_any_order_with_blits(monkeypatch):
+    """Full redraws before the first live frame, between an update and its frame, right after a
+    frame, twice in a row: every live frame still equals a full redraw."""
+    explorer = capacity_explorer(monkeypatch)
+    explorer.png()
+    explorer.set(width=1.5)
+    explorer.fig.canvas.draw()
+    explorer.live_png()
+    sequence = [("set", {"load": 0.2}), ("png",), ("live",), ("set", {"width": 0.7}), ("live",), ("png",),
+                ("draw",), ("set", {"load": 0.03, "width": 2.0}), ("png",), ("live",), ("live",),
+                ("preset",), ("live",), ("set", {"width": 1.0}), ("draw",), ("png",), ("live",)]
+    for step in sequence:
+        if step[0] == "set":
+            explorer.set(**step[1])
+        elif step[0] == "preset":
+            explorer.apply_preset("few memories (α = 0.05)")
+        elif step[0] == "png":
+            explorer.png()
+        elif step[0] == "draw":
+            explorer.fig.canvas.draw()
+        else:
+            explorer.live_png()
+    assert explorer._blitter.blits >= 6
+
+
+def test_freezing_the_legends_keeps_their_pixels():
+    """Legends are pinned after the first draw (a loc="best" one would move with the data); a legend
+    at a named place is pinned to that same place, so its pixels do not change."""
+    from nnpuzzles.blit import freeze_legends
+
+    def png(fig):
+        buffer = io.BytesIO()
+        fig.savefig(buffer, format="png")
+        return buffer.getvalue()
+
+    for loc in ("best", "upper right", "center left", "lower center", (0.3, 0.4)):
+        fig = Figure(figsize=(6, 3), dpi=80)
+        FigureCanvasAgg(fig)
+        ax = fig.subplots()
+        for k in range(3):
+            ax.plot(np.arange(5), k * np.arange(5), label=f"line {k}")
+        legend = ax.legend(loc=loc, fontsize=8)
+        fig.canvas.draw()
+        before = png(fig)
+        freeze_legends(fig)
+        assert png(fig) == before, loc
+        box = legend.get_window_extent()
+        ax.lines[0].set_ydata([4, 4, 4, 4, 4])  # data that a loc="best" legend would avoid
+        fig.canvas.draw()
+        np.testing.assert_allclose(legend.get_window_extent().bounds, box.bounds, atol=1e-6, err_msg=str(loc))

@@ -53,7 +53,8 @@ def test_binder_environment_pins_the_versions_the_book_was_tested_with():
     pins = pinned_versions(ROOT / "constraints.txt")
     wanted = {CONDA_NAME.get(n, n): pins[n.replace("_", "-")] for n in requirement_names(ROOT / "requirements.txt")}
     got = {n: v for n, v in conda.items() if n not in BINDER_ONLY}
-    assert got == wanted, {n: (got.get(n), wanted.get(n)) for n in set(got) | set(wanted) if got.get(n) != wanted.get(n)}
+    differ = {n: (got.get(n), wanted.get(n)) for n in set(got) | set(wanted) if got.get(n) != wanted.get(n)}
+    assert got == wanted, differ
     assert conda["python"] == "3.11"
     assert "pytorch-cpu" in conda and "pytorch" not in conda, "Binder must get a CPU-only torch"
     assert "-e ./widgets" in pip, "Binder installs the companion package from ./widgets"

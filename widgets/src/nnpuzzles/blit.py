@@ -13,11 +13,17 @@ the figure as cached layers and, on each step, redraws only the artists in betwe
   (grid over a filled histogram, spines, legends), rendered once on a transparent canvas per
   level and composited in draw order, so the stacking is the same as in a full redraw.
 
-The layers are rebuilt whenever the update touches a new artist, and a step that changes the
-axes' limits, scales, labels or position (or the figure's size) gets a plain full redraw, as
-does every step of a figure whose layout engine is still active (``Explorer`` freezes the
-layout after its first draw). The frames match a full redraw to within rounding (the package's tests and, with
-``NNPUZZLES_CHECK_LIVE_FRAMES=1``, every live step of the JupyterLab test compare the two).
+The layers are rebuilt whenever the update touches a new artist, and after any full redraw of
+the figure that the renderer did not make itself (``savefig``, ``Explorer.png``, ``canvas.draw``:
+seen through the canvas's ``draw_event``), because such a draw consumes the ``stale`` flags that
+tell which artists changed. A step that changes the axes' limits, scales, labels or position (or
+the figure's size) gets a plain full redraw, as does every step of a figure whose layout engine
+is still active (``Explorer`` freezes the layout after its first draw). Legends are expected at a
+fixed place (:func:`freeze_legends`; ``Explorer`` does it): a ``loc="best"`` legend moves with
+the data at every full redraw. The frames match a full redraw to within rounding (the package's
+tests and, with ``NNPUZZLES_CHECK_LIVE_FRAMES=1``, every live step of the JupyterLab test compare
+the two). Only public matplotlib API is used: ``animated``/``visible`` flags, ``canvas.draw``,
+``copy_from_bbox``/``restore_region``, ``buffer_rgba``, ``Artist.draw`` and ``stale``.
 """
 
 from __future__ import annotations
@@ -36,7 +42,7 @@ from matplotlib.layout_engine import PlaceHolderLayoutEngine
 from matplotlib.legend import Legend
 from matplotlib.text import Text
 
-__all__ = ["BlitRenderer", "LiveFrameMismatch", "png_bytes"]
+__all__ = ["BlitRenderer", "LiveFrameMismatch", "freeze_legends", "png_bytes"]
 
 #: Environment switch: compare every blitted frame with a full redraw (for tests).
 CHECK_ENV = "NNPUZZLES_CHECK_LIVE_FRAMES"
@@ -63,6 +69,31 @@ def _temporarily(artists, **properties):
                 getattr(artist, f"set_{name}")(value)
 
 
+def freeze_legends(fig: Figure) -> None:
+    """Pin every legend at the place it has now, so that it no longer moves with the data.
+
+    ``loc="best"`` picks one of the named places (``Legend.codes``) at every full redraw, away
+    from the data, so a blitted frame (which keeps the legend in a cached layer) would differ from
+    a full redraw. Each legend gets the named place that puts it where it is (for a named legend,
+    its own, so its pixels do not change), or, if none does, that place as coordinates in its
+    anchor box.
+    """
+    renderer = fig.canvas.get_renderer()
+    for legend in [*fig.legends, *(ax.get_legend() for ax in fig.axes)]:
+        if legend is None:
+            continue
+        where = legend.get_window_extent(renderer)
+        for code in range(1, len(Legend.codes)):  # the candidates of loc="best", in its order
+            legend.set_loc(code)
+            if np.allclose(legend.get_window_extent(renderer).bounds, where.bounds, rtol=0, atol=1e-6):
+                break
+        else:
+            parent = legend.get_bbox_to_anchor()
+            legend.set_loc(((where.x0 - parent.x0) / max(parent.width, 1e-12),
+                            (where.y0 - parent.y0) / max(parent.height, 1e-12)))
+        legend.stale = False  # it stays where the last draw put it: nothing to redraw
+
+
 class BlitRenderer:
     """Renders a figure's live frames as RGB arrays, blitting when the update allows it."""
 
@@ -77,6 +108,29 @@ class BlitRenderer:
         self._sprites: dict = {}  # rendered changed texts, by everything that sets their pixels
         self._sprite_canvas: RendererAgg | None = None
         self.sprite_hits = 0
+        # Any full redraw the renderer does not make itself invalidates the layers (see _on_draw).
+        self._own_draw = False
+        self.external_draws = 0
+        fig.canvas.mpl_connect("draw_event", self._on_draw)
+
+    def _on_draw(self, event) -> None:
+        """A full redraw of the figure by someone else (``savefig``, ``canvas.draw``, ...).
+
+        It clears the ``stale`` flags of what it drew, so a change made before it is invisible to
+        the next frame: an artist the layers hold as static would stay in them as it was. Drop the
+        layers; the next frame rebuilds them from the figure as it is then.
+        """
+        if not self._own_draw:
+            self._layers = None
+            self.external_draws += 1
+
+    @contextmanager
+    def _drawing(self):
+        self._own_draw = True
+        try:
+            yield
+        finally:
+            self._own_draw = False
 
     # ---------------------------------------------------------------- what changed
     def _owners(self):
@@ -88,9 +142,7 @@ class BlitRenderer:
         yield self.fig, sorted(figure_level, key=lambda a: a.get_zorder())
 
     def _changed(self) -> set[Artist]:
-        # A legend placed at loc="best" moves away from the data at every draw: always redraw it.
-        return {a for _, children in self._owners() for a in children
-                if a.stale or (isinstance(a, Legend) and a._get_loc() == 0)}
+        return {a for _, children in self._owners() for a in children if a.stale}
 
     def signature(self) -> tuple:
         """What a cached background depends on besides the changed artists."""
@@ -113,7 +165,8 @@ class BlitRenderer:
 
     def full_frame(self) -> np.ndarray:
         """A plain full redraw."""
-        self.fig.canvas.draw()
+        with self._drawing():
+            self.fig.canvas.draw()
         self.full_draws += 1
         return self._rgb()
 
@@ -156,7 +209,7 @@ class BlitRenderer:
                 # The static artists drawn over this level, alone on a transparent canvas.
                 shown = set(static)
                 with _temporarily([a for a in everything if a not in shown], animated=True), \
-                        _temporarily(backgrounds, visible=False):
+                        _temporarily(backgrounds, visible=False), self._drawing():
                     canvas.draw()
                 self.full_draws += 1
                 rgba = np.asarray(canvas.buffer_rgba()).reshape(-1, 4)
@@ -165,7 +218,8 @@ class BlitRenderer:
                 overlay = (where, alpha, rgba[where, :3].astype(np.uint32) * alpha)
             steps.append((changed, overlay))
         # The background: everything before each owner's first changed artist.
-        with _temporarily([a for changed, static in levels for a in (*changed, *static)], animated=True):
+        with _temporarily([a for changed, static in levels for a in (*changed, *static)], animated=True), \
+                self._drawing():
             canvas.draw()
         self.full_draws += 1
         # The static artists are in the layers as they are now. Drawing can flag some of them stale
@@ -204,8 +258,7 @@ class BlitRenderer:
         if type(text) is not Text or text.get_bbox_patch() is not None or text.get_path_effects() \
                 or text.get_usetex() or not text.get_visible() or text.get_text() == "":
             return None
-        x, y = text.get_transform().transform((float(text.convert_xunits(text._x)),
-                                               float(text.convert_yunits(text._y))))
+        x, y = text.get_transform().transform(text.get_unitless_position())
         if not (np.isfinite(x) and np.isfinite(y)):
             return None
         clip = text.get_clip_box()
@@ -222,8 +275,7 @@ class BlitRenderer:
             canvas = self._sprite_canvas = RendererAgg(width, height, renderer.dpi)
         canvas.clear()
         text.draw(canvas)
-        text._renderer = renderer  # Text remembers the renderer it was last drawn with
-        box = text.get_window_extent(renderer)
+        box = text.get_window_extent(renderer)  # (and the text measures with the live renderer again)
         x0, x1 = max(int(box.x0) - 2, 0), min(int(np.ceil(box.x1)) + 2, width)
         y0, y1 = max(height - int(np.ceil(box.y1)) - 2, 0), min(height - int(box.y0) + 2, height)
         patch = np.asarray(canvas.buffer_rgba())[y0:y1, x0:x1]
@@ -283,7 +335,8 @@ class BlitRenderer:
         # so the live path it checks) exactly as it was.
         width, height = self.fig.canvas.get_width_height(physical=True)
         reference_renderer = RendererAgg(width, height, self.fig.dpi)
-        self.fig.draw(reference_renderer)
+        with self._drawing():
+            self.fig.draw(reference_renderer)
         reference = np.asarray(reference_renderer.buffer_rgba())[..., :3]
         difference = np.abs(frame.astype(np.int16) - reference.astype(np.int16)).max(axis=-1)
         bad = int((difference > TOLERANCE_LEVELS).sum())

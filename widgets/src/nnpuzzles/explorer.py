@@ -49,7 +49,7 @@ import numpy as np
 from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.figure import Figure
 
-from .blit import BlitRenderer, png_bytes
+from .blit import BlitRenderer, freeze_legends, png_bytes
 
 __all__ = ["Slider", "Choice", "Explorer", "in_kernel"]
 
@@ -65,15 +65,6 @@ def in_kernel() -> bool:
         return False
     shell = get_ipython()
     return shell is not None and hasattr(shell, "kernel")
-
-
-def _freeze_legends(fig: Figure) -> None:
-    """Pin every loc="best" legend where the last draw put it (it would move with the data)."""
-    legends = [*fig.legends, *(ax.get_legend() for ax in fig.axes)]
-    for legend in legends:
-        if legend is not None and legend._get_loc() == 0:
-            box, parent = legend.get_window_extent(), legend.get_bbox_to_anchor()
-            legend.set_loc(((box.x0 - parent.x0) / parent.width, (box.y0 - parent.y0) / parent.height))
 
 
 def _format_value(value: Any) -> str:
@@ -268,10 +259,10 @@ class Explorer:
         self.values: dict[str, Any] = {name: p.check(p.initial) for name, p in self.params.items()}
         self._update(**self.values)
         self.fig.canvas.draw()
-        # Freeze the layout and any loc="best" legend after the first draw: frames do not jump,
+        # Freeze the layout and the legends after the first draw: frames do not jump,
         # and later draws are faster (the live view redraws only what changed, see blit.py).
         self.fig.set_layout_engine("none")
-        _freeze_legends(self.fig)
+        freeze_legends(self.fig)
         self._blitter: BlitRenderer | None = None
         self._live: _LiveView | None = None
         self._static_html: str | None = None

@@ -1,8 +1,8 @@
 """Plumbing shared by the Hopfield chapters of Part I (the algorithms stay in the chapters).
 
 * :func:`random_patterns`: random ±1 memories, optionally diluted (a fraction of zeros);
-* :func:`summarize_scores` and :func:`score_table`: mean ± std of cross-validation scores and a
-  fixed-width text table of them, sorted best first, printed the same on every run.
+* :func:`score_table`: mean ± std of cross-validation scores as a fixed-width text table, sorted
+  by mean rank (ties share the average rank), printed the same on every run.
 """
 
 from __future__ import annotations
@@ -11,7 +11,7 @@ from collections.abc import Mapping, Sequence
 
 import numpy as np
 
-__all__ = ["random_patterns", "score_table", "summarize_scores"]
+__all__ = ["random_patterns", "score_table"]
 
 
 def random_patterns(n_patterns: int, n_neurons: int, rng: np.random.Generator,
@@ -31,23 +31,16 @@ def random_patterns(n_patterns: int, n_neurons: int, rng: np.random.Generator,
     return signs
 
 
-def summarize_scores(scores: Mapping[str, Sequence[float]]) -> list[tuple[str, float, float]]:
-    """``[(name, mean, std), ...]`` sorted by mean score, best first (ties keep the given order)."""
-    rows = []
-    for name, values in scores.items():
-        values = np.asarray(values, dtype=float)
-        if values.size == 0:
-            raise ValueError(f"no scores for {name!r}")
-        rows.append((name, float(values.mean()), float(values.std())))
-    return sorted(rows, key=lambda row: -row[1])
-
-
 def score_table(scores: Mapping[str, Mapping[str, Sequence[float]]], digits: int = 3) -> str:
     """A text table: one row per model, one ``mean ± std`` column per data set.
 
     ``scores[dataset][model]`` holds the per-fold scores. Rows are ordered by the mean rank of
-    each model over the data sets (best first); the last column is that mean rank.
+    each model over the data sets (best first; models with equal mean scores on a data set share
+    the average of their ranks, ``scipy.stats.rankdata(method="average")``); the last column is
+    that mean rank.
     """
+    from scipy.stats import rankdata
+
     datasets = list(scores)
     if not datasets:
         raise ValueError("no data sets")
@@ -58,11 +51,10 @@ def score_table(scores: Mapping[str, Mapping[str, Sequence[float]]], digits: int
     ranks = {model: [] for model in models}
     for dataset in datasets:
         means = np.array([np.mean(scores[dataset][m]) for m in models])
-        order = (-means).argsort(kind="stable")
-        for rank, index in enumerate(order, start=1):
-            ranks[models[index]].append(rank)
+        for model, rank in zip(models, rankdata(-means.round(12), method="average"), strict=True):
+            ranks[model].append(float(rank))
     mean_rank = {model: float(np.mean(r)) for model, r in ranks.items()}
-    ordered = sorted(models, key=lambda m: mean_rank[m])
+    ordered = sorted(models, key=lambda m: mean_rank[m])  # equal mean ranks keep the given order
     name_width = max(len("model"), *(len(m) for m in models))
     cell = digits * 2 + 7
     header = "model".ljust(name_width) + "".join(f"  {d[:cell]:>{cell}}" for d in datasets) + "  mean rank"

@@ -9,7 +9,9 @@ then use the tested versions here.
 * :func:`magnitude_masks` keeps the largest-magnitude surviving weights, globally or layer by
   layer; :func:`imp_round_masks` is one round of iterative magnitude pruning (a rate per layer).
 * :func:`apply_masks` zeroes pruned weights; :func:`mask_hook` returns an ``after_step`` hook for
-  :func:`nnpuzzles.nets.train` that keeps them zero during training.
+  :func:`nnpuzzles.nets.train` that keeps them zero during training; :func:`stack_masks` and
+  :func:`ensemble_mask_hook` do the same for K networks trained as one
+  :class:`~nnpuzzles.nets.Ensemble` (one set of masks per member).
 * :func:`interpolate` and :func:`error_barrier` walk the straight line between two trained
   networks (Frankle, Dziugaite, Roy & Carbin 2020).
 """
@@ -144,6 +146,13 @@ def random_masks(masks: Masks, generator: torch.Generator) -> Masks:
     return out
 
 
+def stack_masks(masks: Sequence[Masks]) -> Masks:
+    """One set of masks per network → masks of shape ``(K, ...)`` for an :class:`~nnpuzzles.nets.Ensemble`."""
+    if not masks:
+        raise ValueError("need at least one set of masks")
+    return {n: torch.stack([m[n] for m in masks]) for n in masks[0]}
+
+
 # ---------------------------------------------------------------------------- applying masks
 @torch.no_grad()
 def apply_masks(model: nn.Module, masks: Masks) -> nn.Module:
@@ -159,6 +168,20 @@ def mask_hook(masks: Masks):
 
     def hook(model: nn.Module) -> None:
         apply_masks(model, masks)
+
+    return hook
+
+
+def ensemble_mask_hook(masks: Masks):
+    """An ``after_step`` hook for :func:`nnpuzzles.nets.train_ensemble`: stacked masks (see
+    :func:`stack_masks`) keep every member's pruned weights at zero after each step. Call it once on
+    the ensemble before training, too, to zero the pruned weights at the start."""
+
+    @torch.no_grad()
+    def hook(ensemble) -> None:
+        params = ensemble.param_dict()
+        for n, m in masks.items():
+            params[n].mul_(m)
 
     return hook
 
@@ -244,3 +267,51 @@ def small_convnet(channels: int = 16, n_classes: int = 10) -> nn.Sequential:
         nn.Flatten(),
         nn.Linear(2 * channels * 16, n_classes),
     )
+
+
+# ---------------------------------------------------------------------------- K networks at once
+class EnsembleSnapshots:
+    """:class:`StepSnapshots` for :func:`nnpuzzles.nets.train_ensemble`: every member's weights after
+    chosen steps. ``.states[k]`` maps a parameter name to a ``(K, ...)`` tensor (step 0 is stored at
+    once); :func:`member_state` turns one member's slice into a state_dict for a single network."""
+
+    def __init__(self, ensemble, steps: Sequence[int]) -> None:
+        self.steps = set(int(s) for s in steps)
+        self.step = 0
+        self.states: dict[int, dict[str, torch.Tensor]] = {}
+        if 0 in self.steps:
+            self.states[0] = _stacked_copy(ensemble)
+
+    def __call__(self, ensemble) -> None:
+        self.step += 1
+        if self.step in self.steps:
+            self.states[self.step] = _stacked_copy(ensemble)
+
+
+def _stacked_copy(ensemble) -> dict[str, torch.Tensor]:
+    return {n: p.detach().clone() for n, p in ensemble.param_dict().items()}
+
+
+def member_state(stacked: dict[str, torch.Tensor], k: int) -> dict[str, torch.Tensor]:
+    """Member ``k`` of stacked parameters (an :class:`EnsembleSnapshots` state) as a state_dict."""
+    return {n: p[k].clone() for n, p in stacked.items()}
+
+
+@torch.no_grad()
+def ensemble_error_barriers(ensemble_a, ensemble_b, X: torch.Tensor, y: torch.Tensor,
+                            n_points: int = 11) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """:func:`error_barrier` for K pairs at once: member k of ``ensemble_a`` against member k of
+    ``ensemble_b``. Returns ``(ts, errors, barriers)`` with ``errors`` of shape ``(K, n_points)``."""
+    from .nets import ensemble_accuracy
+
+    ts = np.linspace(0.0, 1.0, n_points)
+    theta_a, theta_b = _stacked_copy(ensemble_a), _stacked_copy(ensemble_b)
+    mixed = copy.deepcopy(ensemble_a)
+    errors = []
+    for t in ts:
+        for n, p in mixed.param_dict().items():
+            p.copy_((1.0 - t) * theta_a[n] + t * theta_b[n])
+        errors.append(1.0 - ensemble_accuracy(mixed, X, y).astype(float))
+    errors = np.stack(errors, axis=1)
+    barriers = np.maximum(0.0, errors.max(axis=1) - 0.5 * (errors[:, 0] + errors[:, -1]))
+    return ts, errors, barriers
