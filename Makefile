@@ -8,7 +8,7 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 HTML   := _build/html
 
-.PHONY: book test check vendor chromium clean execute benchmark status seeds ledger
+.PHONY: book test check vendor chromium qemu clean execute benchmark status seeds ledger
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -46,7 +46,12 @@ chromium:
 	@test -x /usr/bin/chromium || { apt-get update -qq && \
 	  DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null; }
 
-test: $(VENV)/.test-installed chromium book
+# Debian's qemu-user: the cross-CPU test runs a probe as on an Intel and an AMD processor.
+qemu:
+	@test -x /usr/bin/qemu-x86_64 || { apt-get update -qq && \
+	  DEBIAN_FRONTEND=noninteractive apt-get install -y -qq qemu-user >/dev/null; }
+
+test: $(VENV)/.test-installed chromium qemu book
 	$(BIN)/python -m pytest
 
 # The maintainer's quick check (under a minute, no book build): lint, unit tests except the slow ones, notebook structure.

@@ -7,14 +7,17 @@ the status page's data, so the page can show the times of the last full test run
 from __future__ import annotations
 
 import json
+import os
 from collections import defaultdict
 from pathlib import Path
 
+from nnpuzzles.explorer import STATIC_FRAMES_ENV
 from nnpuzzles.repro import pin_kernel_environment
 
 # Every kernel nbval (and the lab test) starts inherits the book's pinned numerical environment,
 # so stored outputs re-execute identically on AVX2 and AVX-512 machines (CONTRIBUTING.md).
 pin_kernel_environment()
+os.environ[STATIC_FRAMES_ENV] = "1"  # nbval executes the chapters as the book does (static frames too)
 
 _times: dict[str, float] = defaultdict(float)
 

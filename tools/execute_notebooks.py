@@ -11,7 +11,13 @@ This is how an author refreshes a chapter's stored outputs after editing it. It
   a sub-slide, hidden cells (tags remove-cell / remove-input) are skipped, the rest follow on;
 * executes top to bottom with nbclient (cwd = the notebook's folder) and records the wall time
   in book/_data/execution-times.json, which the status page shows;
-* makes each chapter's bibliography a bullet list (the citation targets are on References).
+* makes each chapter's bibliography a bullet list (the citation targets are on References);
+* keeps each chapter's set-up cell (the second cell, tag ``colab-setup``) what ``_config.yml``
+  and the edition say: on Colab, or in any kernel without the companion package, it installs the
+  package at this edition from the book's repository; elsewhere it does nothing and prints nothing;
+* folds plumbing in the HTML: a cell that builds an explorer, or that starts by making a figure,
+  gets the tag ``hide-input`` (its output stays open; the tag ``show-input`` keeps a cell open).
+  Cells that teach an algorithm stay open.
 """
 
 from __future__ import annotations
@@ -20,13 +26,18 @@ import contextlib
 import datetime
 import fcntl
 import json
+import os
+import re
 import resource
 import sys
 import time
 from pathlib import Path
 
 import nbformat
+import yaml
 from nbclient import NotebookClient
+from nnpuzzles import bookfiles
+from nnpuzzles.explorer import STATIC_FRAMES_ENV
 from nnpuzzles.repro import SEED_SHIFT_ENV, pin_kernel_environment, seed_shift
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -50,6 +61,53 @@ def data_lock():
         yield
 
 
+SETUP_TAG = "colab-setup"
+_FIGURE_START = re.compile(r"(fig\b|fig,|plt\.|ax\b|ax,|axes\b)")
+
+
+def is_plumbing(cell) -> bool:
+    """An explorer's set-up, or a cell that starts by making a figure (folded in the HTML)."""
+    if cell.cell_type != "code" or set(cell.metadata.get("tags", [])) & (HIDDEN_TAGS | {SETUP_TAG}):
+        return False
+    lines = [line.strip() for line in cell.source.splitlines() if line.strip() and not line.strip().startswith("#")]
+    return "Explorer(" in cell.source or bool(lines and _FIGURE_START.match(lines[0]))
+
+
+def fold_plumbing(nb) -> None:
+    for cell in nb.cells:
+        tags = cell.metadata.get("tags", [])
+        if is_plumbing(cell) and "show-input" not in tags and "hide-input" not in tags:
+            cell.metadata["tags"] = [*tags, "hide-input"]
+
+
+def install_spec() -> str:
+    """What pip installs on Colab: the companion package at this edition, from the repository
+    that ``_config.yml`` names (the launch buttons read the same setting)."""
+    from nnpuzzles import __version__
+
+    url = yaml.safe_load((ROOT / "_config.yml").read_text(encoding="utf-8"))["repository"]["url"]
+    return f"nnpuzzles @ git+{url}@v{__version__}#subdirectory=widgets"
+
+
+def setup_cell_source() -> str:
+    return ("# On Colab (or any kernel without the book's package): install it, at this edition.\n"
+            "import importlib.util\nimport subprocess\nimport sys\n\n"
+            f'BOOK_PACKAGE = "{install_spec()}"\n'
+            'if importlib.util.find_spec("nnpuzzles") is None:\n'
+            '    subprocess.run([sys.executable, "-m", "pip", "install", "--quiet", BOOK_PACKAGE], check=True)')
+
+
+def ensure_setup_cell(nb) -> None:
+    cells = nb.cells
+    if len(cells) < 2 or SETUP_TAG not in cells[1].metadata.get("tags", []):
+        cells.insert(1, nbformat.v4.new_code_cell(""))
+    cell = cells[1]
+    if cell.source != setup_cell_source():
+        cell.source, cell.outputs, cell.execution_count = setup_cell_source(), [], None
+    cell.metadata["tags"] = [SETUP_TAG, "hide-input"]
+    cell.metadata["slideshow"] = {"slide_type": "skip"}
+
+
 def slide_type(cell) -> str:
     tags = set(cell.metadata.get("tags", []))
     if tags & HIDDEN_TAGS:
@@ -64,6 +122,8 @@ def slide_type(cell) -> str:
 
 
 def tidy(nb) -> None:
+    ensure_setup_cell(nb)
+    fold_plumbing(nb)
     nb.metadata = nbformat.from_dict(
         {"kernelspec": KERNELSPEC, "language_info": LANGUAGE_INFO}
         | {"rise": RISE | dict(nb.metadata.get("rise", {}))}
@@ -94,11 +154,12 @@ def execute(path: Path) -> float:
 
 
 def chapter_notebooks() -> list[Path]:
-    return sorted(p for p in (ROOT / "chapters").rglob("*.ipynb") if ".ipynb_checkpoints" not in p.parts)
+    return bookfiles.chapter_notebooks(ROOT)
 
 
 def main(paths: list[str]) -> None:
     pin_kernel_environment()  # the kernels it starts inherit the book's numerical environment
+    os.environ[STATIC_FRAMES_ENV] = "1"  # executed for the book: explorers pre-render their static frames
     if seed_shift():  # stored outputs are the unshifted run; tools/seed_shift.py runs shifted copies
         sys.exit(f"{SEED_SHIFT_ENV} is set: unset it to refresh stored outputs (make seeds runs shifted copies)")
     if paths[:1] == ["--from-nbval"]:  # times of the last test run, recorded by conftest.py

@@ -22,11 +22,12 @@ SHIFTS = ROOT / "book" / "_data" / "seed-shift.json"
 VERDICT_MARK = {"reproduced": "✅ reproduced", "partly": "◐ partly", "not reproduced": "✗ not reproduced"}
 
 sys.path.insert(0, str(ROOT / "widgets" / "src"))
+from nnpuzzles import bookfiles  # noqa: E402
 from nnpuzzles.ledger import rows_from_outputs  # noqa: E402
 
 
 def chapter_notebooks() -> list[Path]:
-    return sorted(p for p in (ROOT / "chapters").rglob("*.ipynb") if ".ipynb_checkpoints" not in p.parts)
+    return bookfiles.chapter_notebooks(ROOT)
 
 
 def notebook_rows(path: Path) -> tuple[str, list[dict]]:
@@ -65,6 +66,15 @@ def shift_line(notebook: str, shifts: dict) -> str:
     return text + f" ({', '.join(dates)})."
 
 
+def shifted_means(runs: dict) -> dict[str, str]:
+    """{claim key: "shift 1: mean, 2: mean, ..."} from one chapter's seed-shift runs."""
+    by_key: dict[str, list[str]] = {}
+    for shift in sorted(runs, key=int):
+        for row in runs[shift].get("ledger", []):
+            by_key.setdefault(row["key"], []).append(f"{shift}: {_num(row['mean'])}")
+    return {key: ", ".join(values) for key, values in by_key.items()}
+
+
 def render() -> str:
     shifts = json.loads(SHIFTS.read_text()) if SHIFTS.exists() else {}
     lines = [
@@ -79,7 +89,8 @@ def render() -> str:
         "itself (`nnpuzzles.ledger.claim`), re-checked by every test run, and collected here by "
         "`python tools/make_ledger.py`; a test fails if this page is not what the notebooks give. "
         "Under each chapter: whether its assertions also held when the whole chapter was re-executed "
-        "with every seed replaced (`make seeds`). Comparisons of two methods are paired (same seeds, "
+        "with every seed replaced (`make seeds`), and in each row the claim's mean in those shifted runs. "
+        "Comparisons of two methods are paired (same seeds, "
         "same data order): the row gives the per-seed difference.",
         "",
     ]
@@ -92,8 +103,9 @@ def render() -> str:
         if not rows:
             lines += ["No claim recorded.", ""]
             continue
-        lines += ["| Claim | Paper | Ours: mean ± sd (n) | 95 % CI | Asserted | Verdict |",
-                  "| --- | --- | ---: | ---: | ---: | --- |"]
+        shifted = shifted_means(shifts.get(str(path.relative_to(ROOT)), {}))
+        lines += ["| Claim | Paper | Ours: mean ± sd (n) | 95 % CI | Asserted | Seeds shifted | Verdict |",
+                  "| --- | --- | ---: | ---: | ---: | ---: | --- |"]
         for r in rows:
             unit = f" {r['unit']}" if r.get("unit") else ""
             verdict = VERDICT_MARK[r["verdict"]] + (f": {r['why']}" if r.get("why") else "")
@@ -102,7 +114,7 @@ def render() -> str:
                 f"| {_cell(r['claim'])} | {_cell(r['paper'])} ({_cell(r['source'])}) | "
                 f"{_num(r['mean'])} ± {_num(r['sd'])}{_cell(unit)} (n = {r['n']}) | "
                 f"[{_num(lo)}, {_num(hi)}] | mean in [{_num(r['expect'][0])}, {_num(r['expect'][1])}] | "
-                f"{_cell(verdict)} |")
+                f"{shifted.get(r['key'], '–')} | {_cell(verdict)} |")
         total += len(rows)
         lines.append("")
     lines[6:6] = [f"**{total} claims** in {len(chapter_notebooks())} chapters.", ""]

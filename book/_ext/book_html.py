@@ -3,6 +3,9 @@
 sphinx-thebe registers its inline configuration script twice under Jupyter Book 1, so every
 page declared ``const THEBE_JS_URL`` twice and the browser logged a SyntaxError. This drops
 exact duplicate scripts from each page.
+
+The theme also put a second search field, alone, in a header bar above every page, beside the
+sidebar's own: the header's "persistent" items are emptied, so the sidebar's field is the one.
 """
 
 from __future__ import annotations
@@ -26,6 +29,11 @@ def drop_duplicate_scripts(app, pagename, templatename, context, doctree):
     scripts[:] = unique  # in place: later handlers (e.g. MathJax) append to this same list
 
 
+def one_search_field(app, config):
+    config.html_theme_options = {**(config.html_theme_options or {}), "navbar_persistent": []}
+
+
 def setup(app):
+    app.connect("config-inited", one_search_field)
     app.connect("html-page-context", drop_duplicate_scripts, priority=100)  # before handlers that return
     return {"parallel_read_safe": True, "parallel_write_safe": True}

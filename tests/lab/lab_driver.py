@@ -11,10 +11,8 @@
 
 from __future__ import annotations
 
-import html
 import json
 import os
-import re
 import signal
 import socket
 import subprocess
@@ -54,7 +52,9 @@ SLIDER_HANDLE = ".widget-slider .noUi-handle"
 
 def chapter_notebooks(root: Path = ROOT) -> list[Path]:
     """Every chapter notebook, sorted (new chapters are picked up automatically)."""
-    return sorted(p for p in (root / "chapters").rglob("*.ipynb") if ".ipynb_checkpoints" not in p.parts)
+    from nnpuzzles import bookfiles
+
+    return bookfiles.chapter_notebooks(root)
 
 
 def free_port() -> int:
@@ -90,9 +90,11 @@ class LabServer:
         (dirs["config"] / "labconfig" / "page_config.json").write_text(
             json.dumps({"disabledExtensions": {"@jupyterlab/extensionmanager-extension": True}})
         )
+        from nnpuzzles.explorer import STATIC_FRAMES_ENV
         from nnpuzzles.repro import kernel_environment
 
         env = kernel_environment()  # the book's pinned numerical environment, inherited by every kernel
+        env.pop(STATIC_FRAMES_ENV, None)  # a reader's kernel: explorers render the live view only
         env.update(
             JUPYTER_CONFIG_DIR=str(dirs["config"]),
             # The user data dir only; the venv's share/jupyter (lab extensions, kernels) stays on the path.
@@ -382,24 +384,15 @@ class LiveExplorer:
         return {"src_ms": timing["src"] - timing["down"], "paint_ms": timing["paint"] - timing["down"]}
 
 
-_EXPLORER_REPR = re.compile(r"^<Explorer (['\"])(?P<title>.*?)\1; (?P<params>.*); presets: (?P<presets>.*)>$", re.S)
-_PRESET_BUTTON = re.compile(r'<button type="button" class="nnp-preset" data-preset="[^"]*">(.*?)</button>', re.S)
-
-
 def _text(value) -> str:
     return "".join(value) if isinstance(value, list) else (value or "")
 
 
 def stored_explorers(notebook: Path) -> list[dict]:
-    """The explorers a notebook displays, read from its stored outputs (the text/plain repr and
-    the static scrubber's preset buttons): ``[{"title", "params", "presets": [...]}]`` in order."""
+    """The explorers a notebook displays, read from the data attributes of their stored static
+    scrubbers (``nnpuzzles.explorer.explorers_in_html``): ``[{"title", "slug", "params", "presets"}]``."""
+    from nnpuzzles.explorer import explorers_in_html
+
     nb = json.loads(Path(notebook).read_text())
-    found = []
-    for cell in nb["cells"]:
-        for output in cell.get("outputs", []):
-            data = output.get("data", {})
-            match = _EXPLORER_REPR.match(_text(data.get("text/plain")).strip())
-            if match:
-                presets = [html.unescape(name) for name in _PRESET_BUTTON.findall(_text(data.get("text/html")))]
-                found.append({"title": match["title"], "params": match["params"], "presets": presets})
-    return found
+    return [explorer for cell in nb["cells"] for output in cell.get("outputs", [])
+            for explorer in explorers_in_html(_text(output.get("data", {}).get("text/html")))]

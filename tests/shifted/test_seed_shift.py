@@ -13,9 +13,10 @@ from pathlib import Path
 
 import nbformat
 import pytest
+from nnpuzzles.bookfiles import chapter_notebooks
 
 ROOT = Path(__file__).resolve().parents[2]
-NOTEBOOKS = sorted(p for p in (ROOT / "chapters").rglob("*.ipynb") if ".ipynb_checkpoints" not in p.parts)
+NOTEBOOKS = chapter_notebooks(ROOT)
 
 
 def load_tool():

@@ -60,3 +60,65 @@ def test_home_page_renders(browser, site_url):
         assert not errors and not remote, (errors, remote)
     finally:
         page.close()
+
+
+def test_a_setting_travels_in_the_url_fragment(browser, site_url):
+    """Moving a static explorer writes its setting into the URL; opening that URL restores it; the
+    link button copies it; a fragment with unknown names or values is ignored, never executed."""
+    chapter = chapter_pages()[0]
+    url = f"{site_url}/{chapter.relative_to(HTML).as_posix()}"
+    context = browser.new_context()
+    context.grant_permissions(["clipboard-read", "clipboard-write"], origin=site_url)
+    page = context.new_page()
+    errors = []
+    page.on("pageerror", lambda e: errors.append(str(e)))
+    try:
+        page.goto(url, wait_until="load")
+        defaults = page.eval_on_selector_all(".nnp-explorer", "els => els.map(e => e.dataset.frame)")
+        explorer = page.locator(".nnp-explorer").first
+        slug = explorer.get_attribute("data-slug")
+        slider = explorer.locator("input[type=range]").first
+        slider.focus()
+        slider.press("ArrowRight")
+        slider.press("ArrowRight")
+        fragment = page.evaluate("location.hash")
+        assert fragment.startswith(f"#{slug}:"), fragment
+        frame = explorer.get_attribute("data-frame")
+        assert frame != defaults[0]
+        explorer.locator("button.nnp-link").click()
+        page.wait_for_function("document.querySelector('.nnp-link').textContent === 'Link copied'")
+        assert page.evaluate("navigator.clipboard.readText()") == url + fragment
+
+        fresh = context.new_page()
+        fresh.on("pageerror", lambda e: errors.append(str(e)))
+        fresh.goto(url + fragment, wait_until="load")
+        frames = fresh.eval_on_selector_all(".nnp-explorer", "els => els.map(e => e.dataset.frame)")
+        assert frames == [frame, *defaults[1:]]  # that explorer restored, the others untouched
+
+        hostile = context.new_page()
+        hostile.on("pageerror", lambda e: errors.append(str(e)))
+        hostile.on("dialog", lambda d: errors.append(f"dialog: {d.message}"))
+        bad = f"#{slug}:" + "%3Cimg%20src%3Dx%20onerror%3Dalert(1)%3E=1;nope=2;=%22;alert(1)"
+        hostile.goto(url + bad, wait_until="load")
+        frames = hostile.eval_on_selector_all(".nnp-explorer", "els => els.map(e => e.dataset.frame)")
+        assert frames == defaults and hostile.locator('img[src="x"]').count() == 0
+        assert not errors, errors
+    finally:
+        context.close()
+
+
+def test_explorer_controls_follow_the_dark_theme(browser, site_url):
+    """In dark mode the preset and link buttons take the theme's text colour on a transparent
+    background (not light text on light grey)."""
+    page = browser.new_page()
+    try:
+        page.goto(f"{site_url}/{chapter_pages()[0].relative_to(HTML).as_posix()}", wait_until="load")
+        page.evaluate("document.documentElement.dataset.theme = 'dark'")
+        colours = page.evaluate("""() => {
+            const root = document.querySelector('.nnp-explorer');
+            const button = root.querySelector('button.nnp-preset'), style = getComputedStyle(button);
+            return [style.color, getComputedStyle(root).color, style.backgroundColor];
+        }""")
+        assert colours[0] == colours[1] and colours[2] in ("rgba(0, 0, 0, 0)", "transparent"), colours
+    finally:
+        page.close()

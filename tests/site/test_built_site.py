@@ -116,3 +116,12 @@ def test_references_and_exercises_render(site):
         assert soup.select(".solution.dropdown, .solution.toggle, details.solution, .dropdown"), \
             f"{page.name}: no hidden solution"
     assert (ROOT / "book" / "notation.md").exists()
+
+
+def test_one_search_field_per_page(site):
+    """The sidebar's search field only: no second one alone in a header bar (reader review, 7)."""
+    for page in pages(site):
+        if page.name in ("index.html", "search.html"):  # a redirect, and the search page itself
+            continue
+        soup = BeautifulSoup(page.read_text(encoding="utf-8"), "html.parser")
+        assert len(soup.select("button.search-button-field")) == 1, page.relative_to(site)

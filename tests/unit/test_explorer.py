@@ -172,6 +172,22 @@ def test_error_in_callback_is_shown_in_the_output_area():
     assert live.output.outputs == ()
 
 
+def test_a_live_kernel_renders_the_live_view_only_and_the_book_build_the_frames_too(monkeypatch):
+    import nnpuzzles.explorer as module
+
+    monkeypatch.setattr(module, "in_kernel", lambda: True)
+    rendered = []
+    monkeypatch.setattr(Explorer, "png", lambda self, dpi=None: rendered.append(1) or b"png")
+    monkeypatch.delenv(module.STATIC_FRAMES_ENV, raising=False)
+    bundle = make_explorer()._repr_mimebundle_()  # a reader's kernel
+    assert "application/vnd.jupyter.widget-view+json" in bundle and rendered == []
+    assert "nnp-frames" not in bundle["text/html"] and "A wave" in bundle["text/html"]
+    monkeypatch.setenv(module.STATIC_FRAMES_ENV, "1")  # make execute / nbval
+    bundle = make_explorer()._repr_mimebundle_()
+    frames = json.loads(re.search(r'class="nnp-frames">(.*?)</script>', bundle["text/html"]).group(1))
+    assert "application/vnd.jupyter.widget-view+json" in bundle and len(frames) >= 10 and rendered
+
+
 def test_mime_bundle_outside_a_kernel_is_static_only():
     bundle = make_explorer()._repr_mimebundle_()
     assert set(bundle) == {"text/plain", "text/html"}
@@ -210,3 +226,18 @@ def test_live_steps_match_a_grid_of_precomputed_results():
     assert linear.live_step() == 0.25
     with pytest.raises(ValueError, match="live_steps must be at least 1"):
         Slider("frequency", 0.0, 2.0, live_steps=0)
+
+
+def test_static_html_carries_its_metadata_for_readers_without_a_browser():
+    from nnpuzzles.explorer import explorers_in_html, slugify
+
+    page = "<p>text</p>" + make_explorer().static_html() + '<div class="nnp-explorer">not one</div>'
+    assert explorers_in_html(page) == [{"title": "A wave", "slug": "a-wave", "params": ["frequency", "shape"],
+                                        "presets": ["slow square", "odd"]}]
+    assert slugify("Retrieval playground (P letters, α)") == "retrieval-playground-p-letters"
+    assert slugify("α") == "explorer"
+    tricky = Explorer(sine_setup, [Slider("frequency", 0.5, 4.0, frames=2), Choice("shape", ["sine", "square"])],
+                      presets={'"><script>alert(1)</script>': {"frequency": 0.5}}, title='<b>"t"</b>', alt="a")
+    text = tricky.static_html()
+    assert "<script>alert" not in text and "<b>" not in text  # names and titles are escaped
+    assert explorers_in_html(text)[0]["presets"] == ['"><script>alert(1)</script>']

@@ -7,9 +7,10 @@ import re
 from pathlib import Path
 
 import pytest
+from nnpuzzles.bookfiles import chapter_notebooks
 
 ROOT = Path(__file__).resolve().parents[2]
-NOTEBOOKS = sorted(p for p in (ROOT / "chapters").rglob("*.ipynb") if ".ipynb_checkpoints" not in p.parts)
+NOTEBOOKS = chapter_notebooks(ROOT)
 ALLOWED_NOTEBOOK_METADATA = {"kernelspec", "language_info", "rise"}
 
 

@@ -83,25 +83,26 @@ def test_seeds_helper():
 
 
 def test_kernel_environment_pins_kernels_and_threads():
-    env = repro.kernel_environment({"OPENBLAS_CORETYPE": "Zen", "HOME": "/x"})
-    assert env["ATEN_CPU_CAPABILITY"] == "avx2" and env["OMP_NUM_THREADS"] == "1"
-    assert env["MKL_CBWR"] == "AVX2" and env["HOME"] == "/x"
-    assert env["OPENBLAS_CORETYPE"] == "Zen"  # a machine's own setting is kept
-    assert repro.kernel_environment({})["OPENBLAS_CORETYPE"] == "Haswell"
+    env = repro.kernel_environment({"OPENBLAS_CORETYPE": "Zen", "MKL_CBWR": "AUTO", "HOME": "/x"})
+    assert env["ATEN_CPU_CAPABILITY"] == "avx2" and env["OMP_NUM_THREADS"] == "1" and env["HOME"] == "/x"
+    # the machine's own kernel choices are overridden: MKL's vendor-neutral branch, OpenBLAS's AVX2 set
+    assert env["MKL_CBWR"] == "COMPATIBLE,STRICT" and env["OPENBLAS_CORETYPE"] == "Haswell"
 
 
 def test_kernels_started_by_the_tests_run_pinned():
-    """conftest.py pins the environment, so a kernel nbval starts uses the AVX2 kernels, 1 thread."""
+    """conftest.py pins the environment: a kernel nbval starts uses the pinned kernels, 1 thread."""
     import nbformat
     from nbclient import NotebookClient
 
     nb = nbformat.v4.new_notebook()
     nb.cells = [nbformat.v4.new_code_cell(
-        "import os, torch, numpy\n"
+        "import os, torch, numpy, threadpoolctl\n"
         "from numpy._core._multiarray_umath import __cpu_features__ as f\n"
         "print(torch.backends.cpu.get_cpu_capability(), os.environ['OMP_NUM_THREADS'],"
-        " os.environ['NPY_DISABLE_CPU_FEATURES'], f.get('X86_V4', False), f.get('AVX512_ICL', False))")]
+        " os.environ['MKL_CBWR'], {i['internal_api']: i.get('architecture') for i in"
+        " threadpoolctl.threadpool_info()}.get('openblas'),"
+        " f.get('X86_V4', False), f.get('AVX512_ICL', False))")]
     NotebookClient(nb, timeout=120, kernel_name="python3").execute()
     text = nb.cells[0].outputs[0]["text"]
-    assert text.split()[:2] == ["AVX2", "1"], text
+    assert text.split()[:4] == ["AVX2", "1", "COMPATIBLE,STRICT", "Haswell"], text
     assert text.strip().endswith("False False"), text

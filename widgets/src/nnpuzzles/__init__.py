@@ -29,4 +29,4 @@ __all__ = [
     "use_book_style",
 ]
 
-__version__ = "0.2.0"
+__version__ = "0.2.1"

@@ -39,10 +39,15 @@ import io
 import itertools
 import json
 import math
+import os
+import re
+import string
 import time
 import traceback
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
+from html.parser import HTMLParser
+from importlib import resources
 from typing import Any
 
 import numpy as np
@@ -55,6 +60,47 @@ __all__ = ["Slider", "Choice", "Explorer", "in_kernel"]
 
 #: Most frames a static scrubber may hold (the product of all parameters' grid sizes).
 MAX_STATIC_FRAMES = 64
+
+
+#: The static scrubber's HTML, CSS and script (package data), filled in by :meth:`Explorer.static_html`.
+_SCRUBBER_TEMPLATE = resources.files("nnpuzzles").joinpath("templates/scrubber.html").read_text(encoding="utf-8")
+
+
+def slugify(title: str) -> str:
+    """An explorer's name in a URL fragment: its title in lower-case letters, digits and hyphens."""
+    return re.sub(r"[^a-z0-9]+", "-", title.lower()).strip("-") or "explorer"
+
+
+class _ExplorerMetadata(HTMLParser):
+    def __init__(self):
+        super().__init__()
+        self.found: list[dict] = []
+
+    def handle_starttag(self, tag, attrs):
+        attrs = dict(attrs)
+        if tag == "div" and "nnp-explorer" in (attrs.get("class") or "").split() and "data-title" in attrs:
+            self.found.append({"title": attrs["data-title"], "slug": attrs.get("data-slug", ""),
+                               "params": json.loads(attrs.get("data-params", "[]")),
+                               "presets": json.loads(attrs.get("data-presets", "[]"))})
+
+
+def explorers_in_html(text: str) -> list[dict]:
+    """The static explorers in an HTML text (a stored output or a built page), in order:
+    ``[{"title", "slug", "params": [names], "presets": [names]}]``, read from their data attributes."""
+    parser = _ExplorerMetadata()
+    parser.feed(text)
+    return parser.found
+
+
+#: The tools that execute chapters for the book (``make execute``, nbval in ``make test``) set this
+#: to "1": only then does an explorer shown in a kernel pre-render the frames of its static scrubber
+#: (what the published HTML shows). A reader's kernel renders the live view alone, at once.
+STATIC_FRAMES_ENV = "NNPUZZLES_STATIC_FRAMES"
+
+
+def building_the_book() -> bool:
+    """True when the chapter is being executed for the book (see :data:`STATIC_FRAMES_ENV`)."""
+    return os.environ.get(STATIC_FRAMES_ENV) == "1"
 
 
 def in_kernel() -> bool:
@@ -370,57 +416,13 @@ class Explorer:
             f"{esc(preset_name)}</button>"
             for preset_name, idx in preset_index.items()
         )
-        preset_row = f'<div class="nnp-presets"><span>Presets:</span> {buttons}</div>' if buttons else ""
-        first = frames[",".join(str(start[name]) for name in grids)]
-        width = int(self.fig.get_figwidth() * self.dpi)
-        order = json.dumps(list(grids))
-        self._static_html = f"""<div class="nnp-explorer" id="{uid}">
-<style>
-#{uid} {{font-family: system-ui, sans-serif; font-size: 0.9rem; max-width: {width}px; margin: 0.5rem 0;}}
-#{uid} .nnp-title {{font-weight: 600; margin-bottom: 0.25rem;}}
-#{uid} .nnp-control {{display: flex; align-items: center; gap: 0.5rem; margin: 0.15rem 0;}}
-#{uid} .nnp-control input {{flex: 1; max-width: 22rem;}}
-#{uid} .nnp-control output {{min-width: 4rem; font-variant-numeric: tabular-nums;}}
-#{uid} .nnp-presets button {{margin: 0.1rem 0.25rem 0.1rem 0; padding: 0.1rem 0.5rem; cursor: pointer;
-  border: 1px solid #888; border-radius: 4px; background: #f4f4f4;}}
-#{uid} img {{max-width: 100%; height: auto;}}
-#{uid} .nnp-note {{color: #666; font-size: 0.8rem;}}
-</style>
-<div class="nnp-title">{esc(self.title)}</div>
-{preset_row}
-{''.join(controls)}
-<img class="nnp-frame" alt="{esc(self.alt)}" width="{width}" src="data:image/png;base64,{first}">
-<div class="nnp-note">Static version: {n_frames} pre-rendered frames. Run the notebook for the live, continuous sliders.</div>
-<script type="application/json" class="nnp-frames">{json.dumps(frames)}</script>
-<script>
-(function () {{
-  var root = document.getElementById("{uid}");
-  var frames = JSON.parse(root.querySelector(".nnp-frames").textContent);
-  var order = {order};
-  var inputs = {{}};
-  root.querySelectorAll("input[type=range]").forEach(function (el) {{ inputs[el.dataset.param] = el; }});
-  var img = root.querySelector("img.nnp-frame");
-  function show() {{
-    var key = order.map(function (name) {{
-      var el = inputs[name], labels = JSON.parse(el.dataset.labels);
-      el.nextElementSibling.textContent = labels[+el.value];
-      return el.value;
-    }}).join(",");
-    img.src = "data:image/png;base64," + frames[key];
-    root.dataset.frame = key;
-  }}
-  order.forEach(function (name) {{ inputs[name].addEventListener("input", show); }});
-  root.querySelectorAll("button.nnp-preset").forEach(function (button) {{
-    button.addEventListener("click", function () {{
-      var preset = JSON.parse(button.dataset.preset);
-      Object.keys(preset).forEach(function (name) {{ inputs[name].value = preset[name]; }});
-      show();
-    }});
-  }});
-  show();
-}})();
-</script>
-</div>"""
+        self._static_html = string.Template(_SCRUBBER_TEMPLATE).substitute(
+            uid=uid, slug=esc(slugify(self.title)), title=esc(self.title), alt=esc(self.alt),
+            params=esc(json.dumps(list(grids))), presets=esc(json.dumps(list(self.presets))),
+            preset_row=f'<div class="nnp-presets"><span>Presets:</span> {buttons}</div>' if buttons else "",
+            controls="".join(controls), width=int(self.fig.get_figwidth() * self.dpi), n_frames=n_frames,
+            first=frames[",".join(str(start[name]) for name in grids)],
+            frames=json.dumps(frames))
         return self._static_html
 
     # ------------------------------------------------------------------ live ipywidgets
@@ -520,9 +522,11 @@ class Explorer:
         return f"<Explorer {self.title!r}; {params}; presets: {presets}>"
 
     def _repr_mimebundle_(self, include=None, exclude=None):
-        bundle = {"text/plain": repr(self), "text/html": self.static_html()}
-        if in_kernel():
-            bundle.update(
-                {k: v for k, v in self.widget()._repr_mimebundle_().items() if k != "text/plain"}
-            )
-        return bundle
+        if not in_kernel():  # a script or a test: the static scrubber is all there is
+            return {"text/plain": repr(self), "text/html": self.static_html()}
+        # In a kernel the live view comes first; the HTML is what a viewer without the widget sees.
+        fallback = self.static_html() if building_the_book() else (
+            f'<div class="nnp-explorer nnp-live-only"><b>{html.escape(self.title)}</b>: a live explorer. '
+            "Run the cell to use it; the book's pages show it with pre-rendered frames.</div>")
+        widget = {k: v for k, v in self.widget()._repr_mimebundle_().items() if k != "text/plain"}
+        return {"text/plain": repr(self), "text/html": fallback, **widget}

@@ -39,6 +39,15 @@ def digits_tensors(test_size: float = 0.25, seed: int = 0):
     return (torch.from_numpy(X_tr), torch.from_numpy(y_tr), torch.from_numpy(X_te), torch.from_numpy(y_te))
 
 
+def make_optimizer(name: str, params: list, lr: float, momentum: float = 0.0) -> torch.optim.Optimizer:
+    """The book's two optimisers by name: ``"sgd"`` (with optional momentum) or ``"adam"``."""
+    if name == "sgd":
+        return torch.optim.SGD(params, lr=lr, momentum=momentum)
+    if name == "adam":
+        return torch.optim.Adam(params, lr=lr)
+    raise ValueError(f"optimizer must be 'sgd' or 'adam', got {name!r}")
+
+
 def train(
     model: nn.Module,
     X: torch.Tensor,
@@ -61,13 +70,7 @@ def train(
     after each optimiser step (e.g. re-applying a pruning mask).
     """
     loss_fn = loss_fn or nn.CrossEntropyLoss()
-    params = [p for p in model.parameters() if p.requires_grad]
-    if optimizer == "sgd":
-        opt = torch.optim.SGD(params, lr=lr, momentum=momentum)
-    elif optimizer == "adam":
-        opt = torch.optim.Adam(params, lr=lr)
-    else:
-        raise ValueError(f"optimizer must be 'sgd' or 'adam', got {optimizer!r}")
+    opt = make_optimizer(optimizer, [p for p in model.parameters() if p.requires_grad], lr, momentum)
     generator = seeded_generator(seed)
     n = len(X)
     batch = n if batch_size is None else batch_size
@@ -186,13 +189,7 @@ def train_ensemble(
     if len(seeds) != ensemble.size:
         raise ValueError(f"need one seed per member: {ensemble.size} members, {len(seeds)} seeds")
     loss_fn = loss_fn or nn.functional.cross_entropy
-    params = list(ensemble.stacked)
-    if optimizer == "sgd":
-        opt = torch.optim.SGD(params, lr=lr, momentum=momentum)
-    elif optimizer == "adam":
-        opt = torch.optim.Adam(params, lr=lr)
-    else:
-        raise ValueError(f"optimizer must be 'sgd' or 'adam', got {optimizer!r}")
+    opt = make_optimizer(optimizer, list(ensemble.stacked), lr, momentum)
     generators = [seeded_generator(s) for s in seeds]
     n = len(X)
     batch = n if batch_size is None else batch_size

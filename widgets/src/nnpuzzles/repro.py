@@ -29,25 +29,22 @@ KERNEL_ENV = {
     "ATEN_CPU_CAPABILITY": "avx2",    # torch's own vectorised kernels: AVX2 even where AVX-512 exists
     "ONEDNN_MAX_CPU_ISA": "AVX2",     # oneDNN (torch's convolutions, some matmuls)
     "DNNL_MAX_CPU_ISA": "AVX2",       # the same, older name
-    "MKL_CBWR": "AVX2",               # MKL's conditional numerical reproducibility: the AVX2 path
-    "MKL_ENABLE_INSTRUCTIONS": "AVX2",
+    # MKL (torch's BLAS) honours an ISA branch only on Intel CPUs: with MKL_CBWR=AVX2 an AMD EPYC
+    # still takes its own path and sums in another order. COMPATIBLE (SSE2) is the one branch MKL
+    # runs the same way on Intel and AMD; STRICT makes it independent of the arrays' alignment.
+    "MKL_CBWR": "COMPATIBLE,STRICT",
     "NPY_DISABLE_CPU_FEATURES": "X86_V4 AVX512_ICL AVX512_SPR",  # NumPy 2.4's AVX-512 dispatch targets
     "OMP_NUM_THREADS": "1",           # one thread everywhere: reductions keep one order
     "MKL_NUM_THREADS": "1",
     "OPENBLAS_NUM_THREADS": "1",
+    "OPENBLAS_CORETYPE": "Haswell",   # OpenBLAS (NumPy's and SciPy's BLAS): the AVX2 kernel set on any CPU
     "PYTHONHASHSEED": "0",
 }
-# OpenBLAS (NumPy's BLAS) picks its kernels by CPU too; Haswell is the AVX2 kernel set. Where the
-# machine already sets OPENBLAS_CORETYPE (older OpenBLAS builds need it on some CPUs) it is kept.
-OPENBLAS_CORETYPE = "Haswell"
 
 
 def kernel_environment(base: dict[str, str] | None = None) -> dict[str, str]:
     """``base`` (default: this process's environment) with the book's numerical settings added."""
-    env = dict(os.environ if base is None else base)
-    env.update(KERNEL_ENV)
-    env.setdefault("OPENBLAS_CORETYPE", OPENBLAS_CORETYPE)
-    return env
+    return dict(os.environ if base is None else base) | KERNEL_ENV
 
 
 def pin_kernel_environment() -> None:

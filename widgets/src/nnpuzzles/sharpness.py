@@ -34,6 +34,8 @@ __all__ = [
     "HessianOperator",
     "hessian_vector_product",
     "top_eigenvalue",
+    "adam_preconditioner",
+    "preconditioned_top_eigenvalue",
     "per_example_losses",
     "LossTracker",
 ]
@@ -141,6 +143,67 @@ def top_eigenvalue(
             break
         eigenvalue = rayleigh
     return float(eigenvalue), v
+
+
+def adam_preconditioner(optimizer: torch.optim.Optimizer) -> torch.Tensor:
+    """The diagonal preconditioner P of Adam's next step, as one flat vector (Cohen et al. 2022).
+
+    ``torch.optim.Adam`` steps by ``-lr * m_hat / (sqrt(v_hat) + eps)``; with the bias corrections
+    written out this is ``-lr * P^{-1} m`` for ``P = (1 - beta1^t) (sqrt(v_t / (1 - beta2^t)) + eps)``.
+    The entries follow the order of the optimizer's parameters (``model.parameters()`` if it was built
+    from them), the order :class:`HessianOperator` uses.
+    """
+    parts = []
+    for group in optimizer.param_groups:
+        beta1, beta2 = group["betas"]
+        for p in group["params"]:
+            state = optimizer.state[p]
+            if not state:
+                raise ValueError("the optimizer has not taken a step yet")
+            t = float(state["step"])
+            v_hat = state["exp_avg_sq"] / (1 - beta2**t)
+            parts.append(((1 - beta1**t) * (v_hat.sqrt() + group["eps"])).reshape(-1))
+    return torch.cat(parts).detach()
+
+
+def preconditioned_top_eigenvalue(
+    model: nn.Module,
+    loss_fn: Callable[[nn.Module], torch.Tensor],
+    precond: torch.Tensor,
+    *,
+    v0: torch.Tensor | None = None,
+    tol: float = 1e-4,
+    ncv: int | None = None,
+    seed: int = 0,
+) -> tuple[float, torch.Tensor]:
+    """The largest eigenvalue of ``P^{-1} H`` for a positive diagonal ``P`` (a flat vector), by Lanczos.
+
+    ``P^{-1} H`` is not symmetric, but it has the eigenvalues of the symmetric
+    ``P^{-1/2} H P^{-1/2}``, which is what ARPACK is given. This is the *preconditioned sharpness*
+    of an adaptive method (with :func:`adam_preconditioner`); ``P = 1`` gives :func:`top_eigenvalue`.
+    Returns the eigenvalue and the unit eigenvector of the symmetric form (a warm start ``v0``).
+    """
+    from scipy.sparse.linalg import LinearOperator, eigsh
+
+    op = HessianOperator(model, loss_fn)
+    scale = precond.detach().to(op.dtype).reshape(-1)
+    if scale.numel() != op.dim or bool((scale <= 0).any()):
+        raise ValueError(f"precond must have {op.dim} positive entries, got {scale.numel()}")
+    scale = scale.rsqrt()
+    if v0 is None:
+        v = torch.randn(op.dim, generator=seeded_generator(seed), dtype=op.dtype)
+    else:
+        v = v0.detach().to(op.dtype).reshape(-1).clone()
+
+    def matvec(x):
+        x = torch.as_tensor(np.asarray(x).ravel()).to(op.dtype)
+        return (scale * (op @ (scale * x))).double().numpy()
+
+    linop = LinearOperator((op.dim, op.dim), matvec=matvec, dtype=np.float64)
+    values, vectors = eigsh(linop, k=1, which="LA", v0=(v / v.norm()).double().numpy(), tol=tol,
+                            maxiter=200, ncv=ncv)
+    vec = torch.as_tensor(vectors[:, 0], dtype=op.dtype)
+    return float(values[0]), vec / vec.norm()
 
 
 def per_example_losses(model: nn.Module, X: torch.Tensor, Y: torch.Tensor, kind: str = "mse") -> torch.Tensor:
