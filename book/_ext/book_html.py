@@ -6,6 +6,10 @@ exact duplicate scripts from each page.
 
 The theme also put a second search field, alone, in a header bar above every page, beside the
 sidebar's own: the header's "persistent" items are emptied, so the sidebar's field is the one.
+
+Docutils marks each bibliography entry ``role="doc-biblioentry"`` inside a ``role="list"``: a
+list must hold list items (WCAG 1.3.1; the axe-core audit of the browser tests flags it as
+critical), and DPUB-ARIA deprecates that role, so entries become ``role="listitem"``.
 """
 
 from __future__ import annotations
@@ -29,6 +33,12 @@ def drop_duplicate_scripts(app, pagename, templatename, context, doctree):
     scripts[:] = unique  # in place: later handlers (e.g. MathJax) append to this same list
 
 
+def citation_entries_are_list_items(app, pagename, templatename, context, doctree):
+    body = context.get("body")
+    if body and 'role="doc-biblioentry"' in body:
+        context["body"] = body.replace('role="doc-biblioentry"', 'role="listitem"')
+
+
 def one_search_field(app, config):
     config.html_theme_options = {**(config.html_theme_options or {}), "navbar_persistent": []}
 
@@ -36,4 +46,5 @@ def one_search_field(app, config):
 def setup(app):
     app.connect("config-inited", one_search_field)
     app.connect("html-page-context", drop_duplicate_scripts, priority=100)  # before handlers that return
+    app.connect("html-page-context", citation_entries_are_list_items, priority=100)
     return {"parallel_read_safe": True, "parallel_write_safe": True}

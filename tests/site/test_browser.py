@@ -7,7 +7,7 @@ and presets move its figure.
 from __future__ import annotations
 
 import pytest
-from built_site import HTML, chapter_pages
+from built_site import HTML, ROOT, chapter_pages
 
 
 def open_page(browser, url):
@@ -119,5 +119,30 @@ def test_explorer_controls_follow_the_dark_theme(browser, site_url):
             return [style.color, getComputedStyle(root).color, style.backgroundColor];
         }""")
         assert colours[0] == colours[1] and colours[2] in ("rgba(0, 0, 0, 0)", "transparent"), colours
+    finally:
+        page.close()
+
+
+AXE = ROOT / "js" / "node_modules" / "axe-core" / "axe.min.js"  # from the npm lock file (make vendor)
+
+
+def audited_pages() -> list[str]:
+    return sorted(p.relative_to(HTML).as_posix() for p in HTML.rglob("*.html")
+                  if "_static" not in p.parts and p.name != "index.html")  # index.html only redirects
+
+
+@pytest.mark.parametrize("mode", ["light", "dark"])
+@pytest.mark.parametrize("path", audited_pages())
+def test_no_serious_accessibility_violation(browser, site_url, path, mode):
+    """axe-core's WCAG 2 A/AA rules on every page, in light and in dark mode: nothing serious or critical."""
+    page = browser.new_page()
+    try:
+        page.goto(f"{site_url}/{path}", wait_until="load")
+        page.evaluate(f"document.documentElement.dataset.theme = document.documentElement.dataset.mode = '{mode}'")
+        page.add_script_tag(path=str(AXE))
+        violations = page.evaluate("""async () => (await axe.run(document, {runOnly: ['wcag2a', 'wcag2aa']}))
+            .violations.filter(v => v.impact === 'serious' || v.impact === 'critical')
+            .map(v => `${v.id} (${v.impact}): ${v.nodes.slice(0, 3).map(n => n.target.join(' ')).join('; ')}`)""")
+        assert not violations, violations
     finally:
         page.close()
