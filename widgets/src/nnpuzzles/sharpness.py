@@ -105,26 +105,12 @@ def top_eigenvalue(
     eigenvector during training, ``ncv=6`` usually converges in about 16 products.
     """
     op = HessianOperator(model, loss_fn)
-    if v0 is None:
-        generator = seeded_generator(seed)
-        v = torch.randn(op.dim, generator=generator, dtype=op.dtype)
-    else:
-        v = v0.detach().to(op.dtype).reshape(-1).clone()
-    if v.numel() != op.dim:
-        raise ValueError(f"v0 must have {op.dim} entries (one per parameter), got {v.numel()}")
-    v = v / v.norm()
-
+    v = _start_vector(op, v0, seed)
     if method == "lanczos":
-        from scipy.sparse.linalg import LinearOperator, eigsh
-
         def matvec(x):
             return (op @ torch.as_tensor(np.asarray(x).ravel())).double().numpy()
 
-        linop = LinearOperator((op.dim, op.dim), matvec=matvec, dtype=np.float64)
-        values, vectors = eigsh(linop, k=1, which="LA", v0=v.double().numpy(), tol=tol,
-                                maxiter=max(iters, 10) * 10, ncv=ncv)
-        vec = torch.as_tensor(vectors[:, 0], dtype=op.dtype)
-        return float(values[0]), vec / vec.norm()
+        return _lanczos_top(matvec, v, tol=tol, maxiter=max(iters, 10) * 10, ncv=ncv)
     if method != "power":
         raise ValueError(f"method must be 'power' or 'lanczos', got {method!r}")
     if iters < 1:
@@ -143,6 +129,27 @@ def top_eigenvalue(
             break
         eigenvalue = rayleigh
     return float(eigenvalue), v
+
+
+def _start_vector(op: HessianOperator, v0: torch.Tensor | None, seed: int) -> torch.Tensor:
+    """The unit start vector of an eigen-solver: ``v0`` (a warm start) or a seeded random one."""
+    if v0 is None:
+        v = torch.randn(op.dim, generator=seeded_generator(seed), dtype=op.dtype)
+    else:
+        v = v0.detach().to(op.dtype).reshape(-1).clone()
+    if v.numel() != op.dim:
+        raise ValueError(f"v0 must have {op.dim} entries (one per parameter), got {v.numel()}")
+    return v / v.norm()
+
+
+def _lanczos_top(matvec: Callable, v: torch.Tensor, *, tol: float, maxiter: int, ncv: int | None):
+    """ARPACK's implicitly restarted Lanczos for the algebraically largest eigenpair of ``matvec``."""
+    from scipy.sparse.linalg import LinearOperator, eigsh
+
+    linop = LinearOperator((v.numel(), v.numel()), matvec=matvec, dtype=np.float64)
+    values, vectors = eigsh(linop, k=1, which="LA", v0=v.double().numpy(), tol=tol, maxiter=maxiter, ncv=ncv)
+    vec = torch.as_tensor(vectors[:, 0], dtype=v.dtype)
+    return float(values[0]), vec / vec.norm()
 
 
 def adam_preconditioner(optimizer: torch.optim.Optimizer) -> torch.Tensor:
@@ -183,27 +190,17 @@ def preconditioned_top_eigenvalue(
     of an adaptive method (with :func:`adam_preconditioner`); ``P = 1`` gives :func:`top_eigenvalue`.
     Returns the eigenvalue and the unit eigenvector of the symmetric form (a warm start ``v0``).
     """
-    from scipy.sparse.linalg import LinearOperator, eigsh
-
     op = HessianOperator(model, loss_fn)
     scale = precond.detach().to(op.dtype).reshape(-1)
     if scale.numel() != op.dim or bool((scale <= 0).any()):
         raise ValueError(f"precond must have {op.dim} positive entries, got {scale.numel()}")
     scale = scale.rsqrt()
-    if v0 is None:
-        v = torch.randn(op.dim, generator=seeded_generator(seed), dtype=op.dtype)
-    else:
-        v = v0.detach().to(op.dtype).reshape(-1).clone()
 
     def matvec(x):
         x = torch.as_tensor(np.asarray(x).ravel()).to(op.dtype)
         return (scale * (op @ (scale * x))).double().numpy()
 
-    linop = LinearOperator((op.dim, op.dim), matvec=matvec, dtype=np.float64)
-    values, vectors = eigsh(linop, k=1, which="LA", v0=(v / v.norm()).double().numpy(), tol=tol,
-                            maxiter=200, ncv=ncv)
-    vec = torch.as_tensor(vectors[:, 0], dtype=op.dtype)
-    return float(values[0]), vec / vec.norm()
+    return _lanczos_top(matvec, _start_vector(op, v0, seed), tol=tol, maxiter=200, ncv=ncv)
 
 
 def per_example_losses(model: nn.Module, X: torch.Tensor, Y: torch.Tensor, kind: str = "mse") -> torch.Tensor:
