@@ -114,3 +114,28 @@ def test_chapter_one_renders_as_slides(lab_server, lab_browser):
         assert present.count() >= 1, "no slide is shown"
     finally:
         page.close()
+
+
+#: The lecture commands README.md and book/teaching.md tell a lecturer to use: (command id, menu
+#: or palette label, where the installed JupyterLab defines it).
+LECTURE_COMMANDS = [
+    ("RISE:preview", "Render as Reveal Slideshow", "labextensions/jupyterlab-rise"),
+    ("application:toggle-mode", "Simple Interface", "lab/static"),
+    ("application:toggle-presentation-mode", "Presentation Mode", "lab/static"),
+    ("notebook:hide-all-cell-code", "Collapse All Code", "lab/static"),
+]
+
+
+@pytest.mark.parametrize(("command", "label", "where"), LECTURE_COMMANDS, ids=[c[0] for c in LECTURE_COMMANDS])
+def test_lecture_docs_name_commands_that_exist(command, label, where):
+    """The docs name each lecture command by its id and label, and the installed JupyterLab has both."""
+    for doc in ("README.md", "book/teaching.md"):
+        text = " ".join((ROOT / doc).read_text().split())
+        assert f"`{command}`" in text, f"{doc} does not name the command {command}"
+        assert label in text, f"{doc} does not name the label {label!r}"
+    share = Path(sys.prefix) / "share" / "jupyter" / where
+    sources = [p.read_text(errors="replace") for p in share.rglob("*") if p.suffix in (".js", ".json")]
+    assert sources, f"nothing installed under {share}"
+    quoted = [f'"{command}"', f"'{command}'", f'__("{label}")']
+    for needle in quoted[:2], quoted[2:]:
+        assert any(n in s for s in sources for n in needle), f"{needle} not found under {share}"
