@@ -180,3 +180,44 @@ def test_claims_are_in_the_ledger_and_the_summary_links_it(path):
                     and "".join(c["source"]).lstrip().startswith("## Summary")), None)
     assert summary is not None and "book/ledger" in "".join(summary["source"]), \
         "the Summary links the reproduction ledger ({doc}`/book/ledger`)"
+
+
+# "mean ± sd" as prose writes it (also $a \pm b$) and as the chapters print it
+SPREAD = re.compile(r"(\d+(?:\.\d+)?)\s*(?:±|\\pm)\s*(\d+(?:\.\d+)?)")
+
+
+def printed_text(nb) -> str:
+    """Everything the chapter's cells printed (streams and text results)."""
+    return "\n".join("".join(o.get("text", "")) + "".join(o.get("data", {}).get("text/plain", ""))
+                     for c in code_cells(nb) for o in c.get("outputs", []))
+
+
+def spreads_missing(prose: str, printed: str) -> list[str]:
+    """The "a ± b" of ``prose`` that no printed "A ± B" gives, with A and B rounded to a's and b's digits."""
+    have = set(SPREAD.findall(printed))
+
+    def shown(a: str, b: str) -> bool:
+        digits = [len(x.partition(".")[2]) for x in (a, b)]
+        return any(float(a) == round(float(A), digits[0]) and float(b) == round(float(B), digits[1])
+                   for A, B in have)
+    return [f"{a} ± {b}" for a, b in SPREAD.findall(prose) if not shown(a, b)]
+
+
+def test_the_spread_check_sees_a_stale_number():
+    printed = "IMP: 0.823 ± 0.147\nsteps 32.0 ± 8.4\ngap +0.0053 ± 0.0058"
+    assert spreads_missing("IMP keeps 0.885 ± 0.020; 32 ± 8 steps; $+0.0053 \\pm 0.0058$; 0.82 ± 0.15",
+                           printed) == ["0.885 ± 0.020"]
+
+
+@pytest.mark.parametrize("path", NOTEBOOKS, ids=lambda p: p.stem)
+def test_every_spread_the_prose_states_is_printed(path):
+    """Re-executing a chapter changes its printed numbers; its prose must change with them."""
+    nb = load(path)
+    missing = spreads_missing(markdown(nb), printed_text(nb))
+    assert not missing, f"the prose states {missing}, which no cell of the chapter prints (stale?)"
+
+
+def test_every_spread_the_teaching_notes_state_is_printed():
+    printed = "\n".join(printed_text(load(p)) for p in NOTEBOOKS)
+    missing = spreads_missing((ROOT / "book" / "teaching.md").read_text(encoding="utf-8"), printed)
+    assert not missing, f"book/teaching.md states {missing}, which no chapter prints (stale?)"

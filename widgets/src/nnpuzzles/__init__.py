@@ -7,7 +7,7 @@ progress bars and data helpers); the algorithms a chapter teaches live in the ch
 from .data import load_digits_scaled, render_glyphs
 from .explorer import Choice, Explorer, Slider, in_kernel
 from .progress import progress
-from .repro import generator, rng, seed_everything, seeds, shifted
+from .repro import exact_sqrt, generator, rng, seed_everything, seeds, shifted
 from .style import COLORS, PALETTE, show_patterns, use_book_style
 
 __all__ = [
@@ -20,6 +20,7 @@ __all__ = [
     "load_digits_scaled",
     "progress",
     "render_glyphs",
+    "exact_sqrt",
     "generator",
     "rng",
     "seed_everything",

@@ -1,6 +1,6 @@
 """Reproducibility: the numerical environment, every seed the book uses, and the seed switch.
 
-Three things make a stored number re-execute identically:
+Four things make a stored number re-execute identically:
 
 * **the numerical environment** (:data:`KERNEL_ENV`): which CPU kernels torch, oneDNN, MKL,
   OpenBLAS and NumPy may use, and how many threads. Every tool that starts a kernel for the book
@@ -10,6 +10,10 @@ Three things make a stored number re-execute identically:
   book's text never depends on digits another machine would change;
 * **every seed goes through this module**: :func:`seed_everything`, :func:`rng` (NumPy),
   :func:`generator` (torch) and :func:`shifted` (for a library's ``random_state``);
+* **operations whose result depends on the processor** are avoided: torch computes a float32
+  ``sqrt`` of more than a few elements (and ``cdist``, ``atan``, ``log10``) with MKL's vector math,
+  whose last bit differs between Intel and AMD whatever the pin; :func:`exact_sqrt` is the
+  replacement, and ``torch.optim.Adam`` is used with ``fused=True`` (its kernel is torch's own);
 * **the seed switch**: ``NNPUZZLES_SEED_SHIFT=k`` (k ≥ 1) maps every seed ``s`` to an
   independent seed derived from ``(k, s)``, so a chapter re-executed under a shift draws new
   data, initialisations and orders everywhere. With no shift (or 0) seeds are used as written.
@@ -50,6 +54,22 @@ def kernel_environment(base: dict[str, str] | None = None) -> dict[str, str]:
 def pin_kernel_environment() -> None:
     """Set :data:`KERNEL_ENV` in this process, so every kernel it starts inherits it."""
     os.environ.update(kernel_environment())
+
+
+def exact_sqrt(t):
+    """``sqrt(t)`` for a torch tensor, correctly rounded, hence the same bits on every processor.
+
+    ``torch.sqrt`` of a float32 tensor with more than 15 elements goes to MKL's vector math, which
+    is accurate to 1 ulp, not correctly rounded, and rounds differently on Intel and AMD (about one
+    element in five is 1 ulp off on an AMD EPYC). Taken in float64 (error under 1 float64 ulp) and
+    rounded back, the result is the correctly rounded float32 square root: a float32 square root is
+    never that close to the midpoint of two float32 numbers. Differentiable; any float dtype.
+    """
+    import torch
+
+    if t.dtype == torch.float64:  # no wider type to go to: float64 results are not used bitwise
+        return torch.sqrt(t)
+    return torch.sqrt(t.double()).to(t.dtype)
 
 
 def seed_shift() -> int:

@@ -28,6 +28,7 @@ import numpy as np
 import torch
 from torch import nn
 
+from .repro import exact_sqrt
 from .repro import generator as seeded_generator
 
 __all__ = [
@@ -169,7 +170,7 @@ def adam_preconditioner(optimizer: torch.optim.Optimizer) -> torch.Tensor:
                 raise ValueError("the optimizer has not taken a step yet")
             t = float(state["step"])
             v_hat = state["exp_avg_sq"] / (1 - beta2**t)
-            parts.append(((1 - beta1**t) * (v_hat.sqrt() + group["eps"])).reshape(-1))
+            parts.append(((1 - beta1**t) * (exact_sqrt(v_hat) + group["eps"])).reshape(-1))
     return torch.cat(parts).detach()
 
 
