@@ -11,7 +11,6 @@ seed-shift results of ``make seeds`` from ``book/_data/seed-shift.json``): nothi
 
 from __future__ import annotations
 
-import argparse
 import json
 import sys
 from pathlib import Path
@@ -122,17 +121,7 @@ def render() -> str:
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(description="Write book/ledger.md from the chapters' outputs.")
-    parser.add_argument("--check", action="store_true", help="exit 1 if book/ledger.md is stale")
-    args = parser.parse_args(argv)
-    text = render()
-    if args.check:
-        if PAGE.read_text(encoding="utf-8") != text:
-            print("book/ledger.md is stale: run `python tools/make_ledger.py`", file=sys.stderr)
-            return 1
-        return 0
-    PAGE.write_text(text, encoding="utf-8")
-    return 0
+    return bookfiles.write_generated_page(PAGE, render, "Write book/ledger.md from the chapters' outputs.", argv)
 
 
 if __name__ == "__main__":

@@ -14,7 +14,6 @@ tests/unit/test_status.py can check that the committed page is what this script 
 
 from __future__ import annotations
 
-import argparse
 import json
 import sys
 from pathlib import Path
@@ -26,6 +25,9 @@ NOTEBOOK_LIMIT_S = 90
 BOOK_LIMIT_MIN = 12
 DEFAULT_TARGETS_MS = {"in_kernel_median": 30, "keypress_to_pixels_median": 100}
 OK, OVER = "✅", "❌ over"
+
+sys.path.insert(0, str(ROOT / "widgets" / "src"))
+from nnpuzzles import bookfiles  # noqa: E402
 
 
 def _load(name: str) -> dict:
@@ -145,18 +147,7 @@ def render(times: dict | None = None, latency: dict | None = None) -> str:
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(description="Write book/status.md from book/_data/*.json.")
-    parser.add_argument("--check", action="store_true", help="exit 1 if book/status.md is stale")
-    args = parser.parse_args(argv)
-    text = render()
-    if args.check:
-        if not PAGE.exists() or PAGE.read_text() != text:
-            print("book/status.md is stale: run python tools/make_status.py", file=sys.stderr)
-            return 1
-        return 0
-    PAGE.write_text(text)
-    print(f"wrote {PAGE.relative_to(ROOT)}")
-    return 0
+    return bookfiles.write_generated_page(PAGE, render, "Write book/status.md from book/_data/*.json.", argv)
 
 
 if __name__ == "__main__":

@@ -9,10 +9,9 @@ import hashlib
 
 import numpy as np
 import torch
+from nnpuzzles.repro import exact_sqrt
 from sklearn.datasets import load_digits
 from sklearn.linear_model import LogisticRegression
-
-from nnpuzzles.repro import exact_sqrt
 
 
 def record(label, *arrays):
@@ -56,6 +55,6 @@ record("torch attention", att)
 record("torch eigvalsh", torch.linalg.eigvalsh(K.T @ K))  # MKL's LAPACK
 # torch.sqrt of a large tensor goes to MKL's vector math: the book uses exact_sqrt instead, and
 # Adam with fused=True, whose kernel is torch's own (the default kernel's sqrt is MKL's).
-record("exact sqrt", exact_sqrt((torch.rand(100, 64) + 0.1)))
+record("exact sqrt", exact_sqrt(torch.rand(100, 64) + 0.1))
 train(torch.optim.Adam(net.parameters(), lr=1e-2, fused=True))
 record("torch Adam training", *net.parameters())

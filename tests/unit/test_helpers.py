@@ -50,3 +50,15 @@ def test_book_style_uses_the_colour_blind_safe_palette():
     use_book_style()
     cycle = [c["color"] for c in mpl.rcParams["axes.prop_cycle"]]
     assert cycle == COLORS and cycle[0] == "#0072B2"
+
+
+def test_a_generated_page_is_written_and_checked(tmp_path, capsys):
+    from nnpuzzles.bookfiles import write_generated_page
+
+    page = tmp_path / "book" / "ledger.md"
+    page.parent.mkdir()
+    assert write_generated_page(page, lambda: "v1\n", "test", ["--check"]) == 1  # missing
+    assert write_generated_page(page, lambda: "v1\n", "test", []) == 0 and page.read_text() == "v1\n"
+    assert write_generated_page(page, lambda: "v1\n", "test", ["--check"]) == 0
+    assert write_generated_page(page, lambda: "v2\n", "test", ["--check"]) == 1  # stale
+    assert page.read_text() == "v1\n" and "book/ledger.md is stale" in capsys.readouterr().err

@@ -106,3 +106,16 @@ def test_kernels_started_by_the_tests_run_pinned():
     text = nb.cells[0].outputs[0]["text"]
     assert text.split()[:4] == ["AVX2", "1", "COMPATIBLE,STRICT", "Haswell"], text
     assert text.strip().endswith("False False"), text
+
+
+def test_exact_sqrt_is_the_correctly_rounded_square_root():
+    exact_sqrt = repro.exact_sqrt
+    x = torch.rand(100_003, generator=torch.Generator().manual_seed(0)) * 10
+    x[:3] = torch.tensor([0.0, 1.0, 4.0])
+    root = exact_sqrt(x)
+    assert root.dtype == torch.float32 and root.shape == x.shape
+    assert np.array_equal(root.numpy(), np.sqrt(x.numpy()))  # NumPy's float32 sqrt is IEEE, exact
+    assert exact_sqrt(x.double()).dtype == torch.float64
+    t = torch.tensor([4.0, 9.0], requires_grad=True)
+    exact_sqrt(t).sum().backward()  # differentiable: d sqrt(t) / dt = 1 / (2 sqrt(t))
+    assert torch.allclose(t.grad, torch.tensor([0.25, 1 / 6]))
