@@ -7,6 +7,7 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
 import yaml
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -28,6 +29,22 @@ def test_code_is_ruff_clean():
     result = subprocess.run([sys.executable, "-m", "ruff", "check", "."], cwd=ROOT, capture_output=True, text=True)
     assert result.returncode == 0, result.stdout[-3000:]
 
+
+
+@pytest.mark.slow
+def test_every_pre_commit_hook_passes_on_the_repository():
+    """The hooks a maintainer installs with `pre-commit install` run the venv's tools and pass as committed."""
+    hooks = [h for repo in yaml.safe_load((ROOT / ".pre-commit-config.yaml").read_text())["repos"]
+             for h in repo["hooks"]]
+    assert {h["id"] for h in hooks} >= {"ruff-check", "ledger-page", "status-page"}
+    for hook in hooks:
+        assert hook["language"] == "system" and hook["entry"].startswith(".venv/bin/"), hook  # nothing downloaded
+        command = [str(Path(sys.executable).parent / hook["entry"].split()[0].removeprefix(".venv/bin/")),
+                   *hook["entry"].split()[1:]]
+        if hook.get("pass_filenames", True):
+            command.append(".")
+        result = subprocess.run(command, cwd=ROOT, capture_output=True, text=True)
+        assert result.returncode == 0, (hook["id"], result.stdout[-2000:], result.stderr[-2000:])
 
 def pinned_versions(path: Path) -> dict[str, str]:
     """``name -> version`` of the ``name==version`` lines of a constraints file (names lower-case, - for _)."""
