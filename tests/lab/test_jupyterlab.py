@@ -4,7 +4,8 @@ For each notebook under chapters/ (globbed: new chapters are covered automatical
 opens it in JupyterLab, restarts the kernel and runs all cells, and fails on any error or stderr
 output. Then, for every live explorer, it moves the first slider with the keyboard and clicks a
 preset, and checks that the figure's pixels changed and that the explorer showed no error.
-One more test checks that RISE is installed and renders chapter 1 as reveal.js slides.
+One more test checks that RISE is installed and renders chapter 1 as reveal.js slides, and one
+that jupyterlab-myst renders chapter 1's MyST (a Think! box with its maths, a folded solution).
 
 One lab server and one browser serve the whole module (see conftest.py); under
 ``-n 2 --dist loadscope`` the module runs on one worker.
@@ -13,12 +14,15 @@ One lab server and one browser serve the whole module (see conftest.py); under
 from __future__ import annotations
 
 import os
+import re
 import subprocess
 import sys
 from pathlib import Path
 
+import nbformat
 import pytest
 from lab_driver import ROOT, NotebookPage, chapter_notebooks, stored_explorers
+from playwright.sync_api import TimeoutError as PlaywrightTimeout
 
 NOTEBOOKS = chapter_notebooks()
 CHAPTER_1 = ROOT / "chapters" / "part1-remembering" / "01-classical-hopfield.ipynb"
@@ -112,6 +116,76 @@ def test_chapter_one_renders_as_slides(lab_server, lab_browser):
         assert slides.count() >= 2, f"{page.path}: RISE shows {slides.count()} slide(s)"
         present = page.page.frame_locator("#jp-main-dock-panel iframe").locator(".reveal .slides section.present")
         assert present.count() >= 1, "no slide is shown"
+    finally:
+        page.close()
+
+
+#: What jupyterlab-myst makes of the book's MyST in a markdown cell: a directive's rendered node
+#: (the plain JupyterLab renderer shows the same directive as a fenced code block instead).
+MYST_ADMONITION = ".jp-MarkdownCell aside.myst-admonition"
+MYST_EXERCISE = ".jp-MarkdownCell .myst-exercise"
+MYST_SOLUTION = ".jp-MarkdownCell details.myst-exercise"  # a solution with :class: dropdown
+
+
+def myst_directives(notebook: Path) -> dict[str, int]:
+    """How many admonitions, exercises and solutions (plain or gated) the markdown cells open."""
+    text = "\n".join(c.source for c in nbformat.read(notebook, as_version=4).cells if c.cell_type == "markdown")
+    return {name: len(re.findall(rf"^`{{3,}}\{{{name}\}}", text, re.M))
+            for name in ("admonition", "exercise", "solution", "solution-start")}
+
+
+@pytest.mark.skipif(not NOTEBOOKS, reason="no chapter notebook yet")
+def test_chapter_one_renders_its_myst(lab_server, lab_browser):
+    """jupyterlab-myst renders the chapter's directives: each admonition as a box (a Think! box
+    with rendered maths, not `$...$`), each exercise, and each solution folded until clicked.
+    Opens the chapter without running it. (A gated solution's code cells and closing prose are
+    cells of their own, which stay unfolded: its ``solution-start`` cell is the dropdown checked
+    here, holding only the opening prose; book/how-to-use.md says so.)"""
+    notebook = CHAPTER_1 if CHAPTER_1.exists() else NOTEBOOKS[0]
+    wanted = myst_directives(notebook)
+    assert wanted["admonition"] and wanted["solution"], f"{notebook}: no admonition or plain solution to check"
+    page = NotebookPage.open(lab_browser, lab_server, notebook)
+    try:
+        pg = page.page
+        try:
+            pg.locator(MYST_ADMONITION).first.wait_for(timeout=60_000)
+        except PlaywrightTimeout:
+            shown = pg.locator(".jp-MarkdownCell pre").all_inner_texts()[:3]
+            pytest.fail(f"{page.path}: no MyST admonition rendered (is jupyterlab-myst installed?); "
+                        f"raw blocks shown: {shown}")
+        solutions = wanted["solution"] + wanted["solution-start"]
+        try:  # every markdown cell renders on its own: wait until all are there
+            pg.wait_for_function(
+                "([a, na, s, ns]) => document.querySelectorAll(a).length >= na"
+                " && document.querySelectorAll(s).length >= ns",
+                arg=[MYST_ADMONITION, wanted["admonition"], MYST_SOLUTION, solutions], timeout=30_000,
+            )
+        except PlaywrightTimeout:
+            pass  # the counts below say what is missing
+        assert pg.locator(MYST_ADMONITION).count() == wanted["admonition"]
+        exercises = pg.locator(f"{MYST_EXERCISE}:not(details) .myst-exercise-title",
+                               has_text=re.compile(r"^\s*Exercise\s+\d"))
+        assert exercises.count() == wanted["exercise"]
+        assert pg.locator(MYST_SOLUTION).count() == solutions, "every solution renders as a dropdown"
+        rendered = " ".join(pg.locator(".jp-MarkdownCell .jp-Cell-inputArea").all_inner_texts())
+        for raw in (":class:", ":label:", "{admonition}", "{exercise}", "{solution"):
+            assert raw not in rendered, f"{page.path}: {raw!r} shown raw in a markdown cell"
+
+        think = pg.locator(MYST_ADMONITION).filter(
+            has=pg.locator(".myst-admonition-header", has_text=re.compile(r"^\s*Think!\s*$")))
+        assert think.count() >= 1, f"{page.path}: no Think! admonition"
+        think = think.first
+        assert think.locator(".myst-admonition-body .katex").count() >= 1, "the Think! box's maths is not rendered"
+        assert "$" not in think.inner_text(), "the Think! box shows raw $...$"
+
+        solution = pg.locator(MYST_SOLUTION).filter(
+            has=pg.locator("summary", has_text=re.compile(r"^\s*Solution to"))).first
+        body = solution.locator(".details-body")
+        assert solution.get_attribute("open") is None and not body.is_visible(), "a solution is not folded"
+        solution.locator("summary").click()
+        body.wait_for(state="visible", timeout=10_000)
+        assert body.inner_text().strip(), "the unfolded solution is empty"
+        assert pg.locator(f"{MYST_SOLUTION}[open]").count() == 1, "opening one solution opened others"
     finally:
         page.close()
 

@@ -46,6 +46,7 @@ def test_every_pre_commit_hook_passes_on_the_repository():
         result = subprocess.run(command, cwd=ROOT, capture_output=True, text=True)
         assert result.returncode == 0, (hook["id"], result.stdout[-2000:], result.stderr[-2000:])
 
+
 def pinned_versions(path: Path) -> dict[str, str]:
     """``name -> version`` of the ``name==version`` lines of a constraints file (names lower-case, - for _)."""
     pins = {}
@@ -64,6 +65,7 @@ def test_binder_environment_pins_the_versions_the_book_was_tested_with():
     for dep in env["dependencies"]:
         if isinstance(dep, dict):
             pip += dep["pip"]
+            conda |= {n.lower(): v for n, _, v in (d.partition("==") for d in dep["pip"] if "==" in d)}
         else:
             name, _, version = dep.partition("=")
             conda[name.lower()] = version
