@@ -96,6 +96,45 @@ def test_changed_limits_force_a_full_redraw_and_stay_correct():
     assert renderer.blits >= 2
 
 
+
+def test_a_view_seen_before_is_blitted_over_its_own_layers():
+    """A toggle that changes the limits (chapter 8's method, 13's view, 14's window) goes back and
+    forth between a few views: each is drawn in full once, then blitted, every frame checked."""
+    fig, update = busy_figure()
+    ax = fig.axes[0]
+    renderer = primed(fig, update)
+    views = [(0, 2), (0, 3), (-1, 2)]
+    for step, view in enumerate(views * 2, start=1):  # first visits, then returns
+        update(step)
+        ax.set_ylim(*view)
+        renderer.frame()
+        update(step + 100)  # a slider step in the same view
+        renderer.frame()
+    full = renderer.full_draws
+    blits = renderer.blits
+    for step, view in enumerate(views * 2, start=200):
+        update(step)
+        ax.set_ylim(*view)
+        renderer.frame()
+    assert renderer.full_draws == full and renderer.blits == blits + 6, "returns to a view must not redraw"
+
+
+def test_a_view_cached_before_an_artist_started_changing_is_rebuilt():
+    fig, update = busy_figure()
+    ax = fig.axes[0]
+    renderer = primed(fig, update)
+    note = ax.text(0.1, 1.5, "static so far")
+    fig.canvas.draw()
+    for step, view in enumerate([(0, 2), (0, 3), (0, 3), (0, 2), (0, 2)], start=1):
+        update(step)
+        ax.set_ylim(*view)
+        renderer.frame()
+    note.set_text("now it changes")  # the layers of (0, 3) hold the old note as static
+    ax.set_ylim(0, 3)
+    update(9)
+    renderer.frame()  # checked against a full redraw: must not paste the old note
+    assert note in renderer.dynamic
+
 def test_a_newly_changed_artist_joins_the_redrawn_ones():
     fig, update = busy_figure()
     renderer = primed(fig, update)

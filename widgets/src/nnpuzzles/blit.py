@@ -46,6 +46,8 @@ __all__ = ["BlitRenderer", "LiveFrameMismatch", "freeze_legends", "png_bytes"]
 
 #: Environment switch: compare every blitted frame with a full redraw (for tests).
 CHECK_ENV = "NNPUZZLES_CHECK_LIVE_FRAMES"
+#: Views whose layers are kept (each is a copy of the figure's pixels).
+MAX_VIEWS = 8
 #: A blitted frame may differ from a full redraw by rounding in the compositing only.
 TOLERANCE_LEVELS = 3
 
@@ -105,6 +107,9 @@ class BlitRenderer:
         self.check = os.environ.get(CHECK_ENV, "") not in ("", "0")
         self._signature = None  # the figure's static configuration at the last frame
         self._layers = None  # (background pixels, [(changed artists, overlay)])
+        # The layers of every view seen (a toggle that changes the limits goes back and forth):
+        # signature -> (the dynamic artists they were built for, layers).
+        self._views: dict = {}
         self._sprites: dict = {}  # rendered changed texts, by everything that sets their pixels
         self._sprite_canvas: RendererAgg | None = None
         self.sprite_hits = 0
@@ -122,6 +127,7 @@ class BlitRenderer:
         """
         if not self._own_draw:
             self._layers = None
+            self._views.clear()
             self.external_draws += 1
 
     @contextmanager
@@ -228,6 +234,9 @@ class BlitRenderer:
             if artist not in self.dynamic:
                 artist.stale = False
         self._layers = (canvas.copy_from_bbox(self.fig.bbox), steps)
+        if len(self._views) >= MAX_VIEWS:
+            self._views.clear()
+        self._views[self._signature] = (frozenset(self.dynamic), self._layers)
 
     def _blit(self) -> np.ndarray:
         below, steps = self._layers
@@ -306,11 +315,16 @@ class BlitRenderer:
         same_view = signature == self._signature and self._layout_is_fixed()
         self._signature = signature
         if not same_view:
-            # Limits, labels or size changed: the cached background is stale. Redraw in full;
-            # if the next step keeps this view, the layers are rebuilt for it.
-            self._layers = None
+            # Limits, labels or size changed: the current background is stale. A view seen before
+            # has its layers, valid if built for the same dynamic artists (a static artist then
+            # was static since); a new view is redrawn in full, and its layers are built if the
+            # next step keeps it.
             self.dynamic |= changed
-            return self.full_frame()
+            seen = self._views.get(signature) if self._layout_is_fixed() else None
+            if seen is None or seen[0] != self.dynamic:
+                self._layers = None
+                return self.full_frame()
+            self._layers = seen[1]
         if self._layers is None or not changed <= self.dynamic:
             self.dynamic |= changed
             if not self.dynamic:
