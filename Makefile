@@ -1,6 +1,7 @@
 # Four Puzzles of Neural Networks: set-up, build and test.
 #   make book   install everything into .venv (first time only), then build the HTML book
 #   make test   install the test tools too (Chromium from Debian), build, run every test
+#   make pdf    the print edition: the whole book in one PDF (_build/pdf/four-puzzles.pdf)
 # Nothing else is needed on a fresh machine with Python 3.11, Node.js and apt.
 
 PYTHON ?= python3
@@ -8,7 +9,7 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 HTML   := _build/html
 
-.PHONY: book test check vendor chromium qemu clean execute benchmark status seeds ledger
+.PHONY: book pdf test check vendor chromium qemu clean execute benchmark status seeds ledger
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -40,6 +41,12 @@ _vendor/.copied: js/package.json js/package-lock.json
 book: $(VENV)/.book-installed vendor
 	rm -rf _build/html _build/.doctrees
 	$(BIN)/jupyter-book build --warningiserror --nitpick --keep-going .
+
+# The print edition: the whole book as one page (singlehtml builder), printed to
+# _build/pdf/four-puzzles.pdf by Debian's Chromium with each explorer as a grid of its presets
+# (Playwright and pypdf come with the test tools).
+pdf: $(VENV)/.test-installed chromium vendor
+	$(BIN)/python tools/make_pdf.py
 
 # Debian's Chromium for the real-browser tests (never `playwright install`).
 chromium:

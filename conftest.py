@@ -44,6 +44,7 @@ _TIERS = (  # (path prefix, marker), first match wins
     ("tests/unit/", "unit"),
     ("tests/shifted/", "notebooks"),  # every chapter re-executed with its seeds shifted
     ("tests/site/test_browser.py", "browser"),
+    ("tests/site/test_pdf.py", "browser"),  # the print edition, printed by Chromium
     ("tests/site/", "site"),
     ("tests/lab/", "lab"),
     ("chapters/", "notebooks"),  # nbval's re-execution of every chapter

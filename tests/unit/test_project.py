@@ -89,7 +89,8 @@ def test_static_assets_are_local_in_the_config():
     assert not config["mathjax_path"].startswith(("http", "//"))
     assert all(not k.startswith(("http", "//")) for k in config["nb_ipywidgets_js"])
     assert "_static" not in config["html_static_path"]
-    assert config["nb_mime_priority_overrides"] == [["html", "text/html", 0]]
+    # the explorers' static HTML, not a dead live widget, in the web book and in the page `make pdf` prints
+    assert config["nb_mime_priority_overrides"] == [["html", "text/html", 0], ["singlehtml", "text/html", 0]]
 
 
 def test_ci_runs_the_readme_test_command():
