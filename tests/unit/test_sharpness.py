@@ -6,9 +6,7 @@ import torch
 from nnpuzzles import seed_everything
 from nnpuzzles.sharpness import (
     HessianOperator,
-    LossTracker,
     hessian_vector_product,
-    per_example_losses,
     top_eigenvalue,
 )
 from torch import nn
@@ -95,27 +93,4 @@ def test_bad_arguments_raise():
         top_eigenvalue(model, loss_fn, method="qr")
     with pytest.raises(ValueError, match="v0"):
         top_eigenvalue(model, loss_fn, v0=torch.ones(3))
-    with pytest.raises(ValueError, match="kind"):
-        per_example_losses(model, torch.zeros(2, 12, dtype=torch.float64), torch.zeros(2), kind="l1")
 
-
-def test_per_example_losses_and_tracker():
-    seed_everything(0)
-    model = nn.Linear(5, 3)
-    X, y = torch.randn(8, 5), torch.tensor([0, 1, 2, 0, 1, 2, 0, 1])
-    Y = nn.functional.one_hot(y, 3).float()
-    mse = per_example_losses(model, X, Y, "mse")
-    with torch.no_grad():
-        expected = 0.5 * ((model(X) - Y) ** 2).sum(dim=1)
-    torch.testing.assert_close(mse, expected)
-    ce = per_example_losses(model, X, y, "ce")
-    torch.testing.assert_close(ce.mean(), nn.functional.cross_entropy(model(X), y).detach())
-
-    tracker = LossTracker(X, Y)
-    tracker.record(0, model)
-    with torch.no_grad():
-        model.bias += 1.0
-    tracker.record(1, model)
-    assert tracker.losses.shape == (2, 8)
-    assert tracker.steps == [0, 1]
-    np.testing.assert_allclose(tracker.changes()[0], tracker.losses[1] - tracker.losses[0])

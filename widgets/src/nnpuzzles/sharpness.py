@@ -1,4 +1,4 @@
-"""Sharpness and per-example losses: the measuring instruments of Part IV (Lurching).
+"""Sharpness: the measuring instrument of Part IV (Lurching).
 
 *Sharpness* is the largest eigenvalue :math:`\\lambda_{\\max}` of the Hessian of the training loss
 with respect to the parameters. The Hessian of even a small network has ~10⁴–10⁵ rows, so it is
@@ -37,8 +37,6 @@ __all__ = [
     "top_eigenvalue",
     "adam_preconditioner",
     "preconditioned_top_eigenvalue",
-    "per_example_losses",
-    "LossTracker",
 ]
 
 
@@ -202,45 +200,3 @@ def preconditioned_top_eigenvalue(
         return (scale * (op @ (scale * x))).double().numpy()
 
     return _lanczos_top(matvec, _start_vector(op, v0, seed), tol=tol, maxiter=200, ncv=ncv)
-
-
-def per_example_losses(model: nn.Module, X: torch.Tensor, Y: torch.Tensor, kind: str = "mse") -> torch.Tensor:
-    """Loss of every example (no gradient): ``kind="mse"`` is ½‖f(x) − y‖² (``Y`` one-hot or
-    real targets), ``kind="ce"`` the cross-entropy (``Y`` class indices)."""
-    with torch.no_grad():
-        out = model(X)
-        if kind == "mse":
-            diff = out - Y.reshape(out.shape).to(out.dtype)
-            return 0.5 * (diff**2).reshape(len(X), -1).sum(dim=1)
-        if kind == "ce":
-            return nn.functional.cross_entropy(out, Y, reduction="none")
-    raise ValueError(f"kind must be 'mse' or 'ce', got {kind!r}")
-
-
-class LossTracker:
-    """Records every example's loss at chosen steps: ``tracker.record(step, model)``.
-
-    ``tracker.losses`` is an array (records × examples) and ``tracker.steps`` the matching steps;
-    ``tracker.changes()`` the loss change of every example between consecutive records.
-    """
-
-    def __init__(self, X: torch.Tensor, Y: torch.Tensor, kind: str = "mse") -> None:
-        self.X, self.Y, self.kind = X, Y, kind
-        self._rows: list[np.ndarray] = []
-        self.steps: list[int] = []
-
-    def record(self, step: int, model: nn.Module) -> np.ndarray:
-        row = per_example_losses(model, self.X, self.Y, self.kind).double().numpy()
-        self._rows.append(row)
-        self.steps.append(int(step))
-        return row
-
-    @property
-    def losses(self) -> np.ndarray:
-        if not self._rows:
-            return np.zeros((0, len(self.X)))
-        return np.stack(self._rows)
-
-    def changes(self) -> np.ndarray:
-        """ℓ_i(record k+1) − ℓ_i(record k), shape (records − 1) × examples."""
-        return np.diff(self.losses, axis=0)
