@@ -42,6 +42,7 @@ import math
 import os
 import re
 import string
+import threading
 import time
 import traceback
 from collections.abc import Callable, Sequence
@@ -117,6 +118,13 @@ def _format_value(value: Any) -> str:
     if isinstance(value, (float, np.floating)):
         return f"{float(value):.4g}"
     return str(value)
+
+
+#: Held by every live update. JupyterLab (4.4 on) sends widget messages over kernel subshells, which
+#: ipykernel (7 on) handles in threads of their own, so a slider's message and a preset button's
+#: can be handled at the same time; matplotlib is not thread-safe, and two updates interleaved on
+#: one figure show a frame of neither (chapter 1's capacity explorer, a key press then a preset).
+LIVE_LOCK = threading.RLock()
 
 
 @dataclass(frozen=True)
@@ -481,34 +489,37 @@ class Explorer:
     def _render_live(self, values: dict[str, Any]) -> None:
         """Apply values and show the new frame; any error is shown in the output area."""
         live = self._live
-        start = time.perf_counter()
-        try:
-            self.set(**values)
-            live.image.value = self.live_png()
-        except Exception:  # noqa: BLE001 - shown to the reader, never swallowed
+        with LIVE_LOCK:
+            start = time.perf_counter()
+            try:
+                self.set(**values)
+                live.image.value = self.live_png()
+            except Exception:  # noqa: BLE001 - shown to the reader, never swallowed
+                live.output.outputs = ()
+                live.output.append_stderr(traceback.format_exc())
+                return
             live.output.outputs = ()
-            live.output.append_stderr(traceback.format_exc())
-            return
-        live.output.outputs = ()
-        live.timings.append(time.perf_counter() - start)
+            live.timings.append(time.perf_counter() - start)
 
     def _on_control(self, name: str, value: Any) -> None:
-        if getattr(self, "_holding", False):
-            return
-        param = self.params[name]
-        if isinstance(param, Slider) and param.integer and not param.grid_only:
-            value = int(round(value))  # a log slider moves over floats
-        self._render_live({name: value})
+        with LIVE_LOCK:  # after a preset another thread is applying, not in the middle of it
+            if getattr(self, "_holding", False):
+                return  # this thread's own preset is setting its controls
+            param = self.params[name]
+            if isinstance(param, Slider) and param.integer and not param.grid_only:
+                value = int(round(value))  # a log slider moves over floats
+            self._render_live({name: value})
 
     def _apply_preset_live(self, preset_name: str) -> None:
         preset = self.presets[preset_name]
-        self._holding = True
-        try:
-            for name, value in preset.items():
-                self._live.controls[name].value = value
-        finally:
-            self._holding = False
-        self._render_live(preset)
+        with LIVE_LOCK:
+            self._holding = True
+            try:
+                for name, value in preset.items():
+                    self._live.controls[name].value = value
+            finally:
+                self._holding = False
+            self._render_live(preset)
 
     @property
     def step_times(self) -> list[float]:
