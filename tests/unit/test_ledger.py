@@ -63,6 +63,9 @@ def test_paired_and_mean_sd():
     assert p["wins"] == 2 and p["mean"] == pytest.approx(0.0233, abs=1e-4)
     np.testing.assert_allclose(p["diff"], [0.0, 0.05, 0.02], atol=1e-12)
     assert ledger.mean_sd([1.0, 2.0, 3.0], digits=2) == "2.00 ± 1.00"
+    assert ledger.mean_sd([-0.0, -0.0]) == "0.000 ± 0.000"  # no "-0.000"
+    assert ledger.mean_sd([-2e-5, 1e-5]) == "0.000 ± 0.000"
+    assert ledger.mean_sd([-0.002, -0.001]) == "-0.002 ± 0.001"
     with pytest.raises(ValueError, match="same shape"):
         ledger.paired([1.0], [1.0, 2.0])
 

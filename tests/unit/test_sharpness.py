@@ -6,7 +6,10 @@ import torch
 from nnpuzzles import seed_everything
 from nnpuzzles.sharpness import (
     HessianOperator,
+    adam_preconditioner,
     hessian_vector_product,
+    preconditioned_top_eigenvalue,
+    preconditioner,
     top_eigenvalue,
 )
 from torch import nn
@@ -94,3 +97,35 @@ def test_bad_arguments_raise():
     with pytest.raises(ValueError, match="v0"):
         top_eigenvalue(model, loss_fn, v0=torch.ones(3))
 
+
+
+@pytest.mark.parametrize("betas", [(0.9, 0.999), (0.5, 0.9)])
+def test_adam_preconditioner_is_the_step_adam_takes(betas):
+    """theta_{t+1} = theta_t - lr P^{-1} m_t for torch's Adam, with P from its own state."""
+    model, loss_fn, H = least_squares(bias=True)
+    lr = 1e-2
+    opt = torch.optim.Adam(model.parameters(), lr=lr, betas=betas, eps=1e-6, fused=True)
+    for _ in range(7):
+        before = torch.cat([p.detach().clone().reshape(-1) for p in model.parameters()])
+        opt.zero_grad()
+        loss_fn(model).backward()
+        opt.step()
+    after = torch.cat([p.detach().reshape(-1) for p in model.parameters()])
+    m = torch.cat([opt.state[p]["exp_avg"].reshape(-1) for p in model.parameters()])
+    P = adam_preconditioner(opt)
+    torch.testing.assert_close(after - before, -lr * m / P, rtol=1e-9, atol=1e-12)
+    # the per-tensor function with the same state and constants gives the same vector
+    weight = next(iter(model.parameters()))
+    own = preconditioner(opt.state[weight]["exp_avg_sq"], 7, betas, 1e-6).reshape(-1)
+    assert torch.equal(own, P[: own.numel()])
+    # P^{-1} H has the eigenvalues of P^{-1/2} H P^{-1/2}
+    lam, _ = preconditioned_top_eigenvalue(model, loss_fn, P, tol=1e-10)
+    scale = 1 / np.sqrt(P.numpy())
+    assert lam == pytest.approx(np.linalg.eigvalsh(scale[:, None] * H * scale[None, :])[-1], rel=1e-6)
+
+
+def test_preconditioner_needs_a_step():
+    with pytest.raises(ValueError, match="step"):
+        preconditioner(torch.ones(3), 0)
+    with pytest.raises(ValueError, match="not taken a step"):
+        adam_preconditioner(torch.optim.Adam(nn.Linear(2, 1).parameters(), fused=True))

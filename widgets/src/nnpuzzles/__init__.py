@@ -8,7 +8,7 @@ from .data import load_digits_scaled, render_glyphs
 from .explorer import Choice, Explorer, Slider, in_kernel
 from .progress import progress
 from .repro import exact_sqrt, generator, rng, seed_everything, seeds, shifted
-from .style import COLORS, PALETTE, show_patterns, use_book_style
+from .style import COLORS, PALETTE, Table, show_patterns, table, use_book_style
 
 __all__ = [
     "COLORS",
@@ -27,6 +27,8 @@ __all__ = [
     "seeds",
     "shifted",
     "show_patterns",
+    "Table",
+    "table",
     "use_book_style",
 ]
 

@@ -44,9 +44,12 @@ def summary(values: Sequence[float]) -> dict:
 
 
 def mean_sd(values: Sequence[float], digits: int = 3) -> str:
-    """``"0.937 ± 0.021"``: the mean and sample sd of ``values``, for a printed line."""
+    """``"0.937 ± 0.021"``: the mean and sample sd of ``values``, for a printed line.
+
+    A mean that rounds to zero prints as ``0.000``, never ``-0.000`` (the format's ``z`` option).
+    """
     s = summary(values)
-    return f"{s['mean']:.{digits}f} ± {s['sd']:.{digits}f}"
+    return f"{s['mean']:z.{digits}f} ± {s['sd']:.{digits}f}"
 
 
 def paired(a: Sequence[float], b: Sequence[float]) -> dict:

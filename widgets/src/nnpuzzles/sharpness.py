@@ -35,6 +35,9 @@ __all__ = [
     "HessianOperator",
     "hessian_vector_product",
     "top_eigenvalue",
+    "ADAM_BETAS",
+    "ADAM_EPS",
+    "preconditioner",
     "adam_preconditioner",
     "preconditioned_top_eigenvalue",
 ]
@@ -151,24 +154,39 @@ def _lanczos_top(matvec: Callable, v: torch.Tensor, *, tol: float, maxiter: int,
     return float(values[0]), vec / vec.norm()
 
 
-def adam_preconditioner(optimizer: torch.optim.Optimizer) -> torch.Tensor:
-    """The diagonal preconditioner P of Adam's next step, as one flat vector (Cohen et al. 2022).
+ADAM_BETAS, ADAM_EPS = (0.9, 0.999), 1e-8  # torch.optim.Adam's defaults
 
-    ``torch.optim.Adam`` steps by ``-lr * m_hat / (sqrt(v_hat) + eps)``; with the bias corrections
-    written out this is ``-lr * P^{-1} m`` for ``P = (1 - beta1^t) (sqrt(v_t / (1 - beta2^t)) + eps)``.
+
+def preconditioner(
+    exp_avg_sq: torch.Tensor, step: int, betas: tuple[float, float] = ADAM_BETAS, eps: float = ADAM_EPS
+) -> torch.Tensor:
+    """The diagonal preconditioner P of Adam's next step for one parameter tensor (Cohen et al. 2022).
+
+    Adam steps by ``-lr * m_hat / (sqrt(v_hat) + eps)``; with the bias corrections written out this
+    is ``-lr * P^{-1} m`` for ``P = (1 - beta1^t) (sqrt(v_t / (1 - beta2^t)) + eps)``, where
+    ``exp_avg_sq`` is Adam's running average ``v_t`` after ``step = t`` steps. The square root is
+    :func:`~nnpuzzles.repro.exact_sqrt`, so P has the same bits on every processor.
+    """
+    if step < 1:
+        raise ValueError(f"step must be >= 1 (Adam has taken a step), got {step}")
+    beta1, beta2 = betas
+    return (1 - beta1**step) * (exact_sqrt(exp_avg_sq / (1 - beta2**step)) + eps)
+
+
+def adam_preconditioner(optimizer: torch.optim.Optimizer) -> torch.Tensor:
+    """:func:`preconditioner` of a ``torch.optim.Adam``'s next step, as one flat vector.
+
     The entries follow the order of the optimizer's parameters (``model.parameters()`` if it was built
     from them), the order :class:`HessianOperator` uses.
     """
     parts = []
     for group in optimizer.param_groups:
-        beta1, beta2 = group["betas"]
         for p in group["params"]:
             state = optimizer.state[p]
             if not state:
                 raise ValueError("the optimizer has not taken a step yet")
-            t = float(state["step"])
-            v_hat = state["exp_avg_sq"] / (1 - beta2**t)
-            parts.append(((1 - beta1**t) * (exact_sqrt(v_hat) + group["eps"])).reshape(-1))
+            step = int(state["step"])
+            parts.append(preconditioner(state["exp_avg_sq"], step, group["betas"], group["eps"]).reshape(-1))
     return torch.cat(parts).detach()
 
 
