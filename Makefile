@@ -9,7 +9,9 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 HTML   := _build/html
 
-.PHONY: book pdf test check vendor chromium qemu clean execute benchmark status seeds ledger
+LABEXT := $(VENV)/share/jupyter/labextensions/nnpuzzles-lecture-slides
+
+.PHONY: book pdf test check vendor labextension chromium qemu clean execute benchmark status seeds ledger
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -38,7 +40,19 @@ _vendor/.copied: js/package.json js/package-lock.json
 	cp js/node_modules/@jupyter-widgets/html-manager/dist/embed-amd.js _vendor/jupyter-widgets/
 	touch $@
 
-book: $(VENV)/.book-installed vendor
+# The book's JupyterLab extension (labextension/, TypeScript): live explorers on the
+# jupyterlab-myst-revealjs slideshow. Its packages come from the npm registry with the lock file;
+# it is built against the installed JupyterLab and copied into the venv's lab extensions.
+labextension: $(VENV)/.labext-installed
+$(VENV)/.labext-installed: $(VENV)/.book-installed labextension/package.json labextension/package-lock.json \
+		labextension/tsconfig.json labextension/src/index.ts labextension/style/index.css
+	cd labextension && npm ci --no-audit --no-fund --loglevel=error && npx tsc
+	cd labextension && PATH="$(abspath $(BIN)):$$PATH" $(abspath $(BIN))/jupyter-builder build \
+	  --core-package-file="$$($(abspath $(BIN))/python -c 'import jupyterlab, os; print(os.path.join(os.path.dirname(jupyterlab.__file__), "staging", "package.json"))')" .
+	rm -rf $(LABEXT) && cp -r labextension/build $(LABEXT)
+	touch $@
+
+book: $(VENV)/.book-installed vendor labextension
 	rm -rf _build/html _build/.doctrees
 	$(BIN)/jupyter-book build --warningiserror --nitpick --keep-going .
 

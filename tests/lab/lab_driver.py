@@ -203,7 +203,8 @@ class NotebookPage:
         self.page.wait_for_function(
             """() => {
                 const w = window.jupyterapp.shell.currentWidget;
-                const c = w && w.sessionContext;
+                // A notebook panel, or another view of a notebook (the slideshow tab): its context's.
+                const c = w && (w.sessionContext || (w.context && w.context.sessionContext));
                 return c && c.isReady && c.session && c.session.kernel && c.session.kernel.status === 'idle';
             }""",
             timeout=timeout * 1000,
@@ -275,7 +276,8 @@ class NotebookPage:
             self.page.evaluate(
                 """() => {
                     const w = window.jupyterapp.shell.currentWidget;
-                    return w && w.sessionContext ? w.sessionContext.shutdown().then(() => true) : false;
+                    const c = w && (w.sessionContext || (w.context && w.context.sessionContext));
+                    return c ? c.shutdown().then(() => true) : false;
                 }"""
             )
         except Exception:  # noqa: BLE001 - the page may already be broken; closing it is enough

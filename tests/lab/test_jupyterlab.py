@@ -17,11 +17,12 @@ import os
 import re
 import subprocess
 import sys
+import time
 from pathlib import Path
 
 import nbformat
 import pytest
-from lab_driver import ROOT, NotebookPage, chapter_notebooks, stored_explorers
+from lab_driver import EXPLORER, ROOT, LiveExplorer, NotebookPage, chapter_notebooks, stored_explorers
 from playwright.sync_api import TimeoutError as PlaywrightTimeout
 
 NOTEBOOKS = chapter_notebooks()
@@ -193,6 +194,7 @@ def test_chapter_one_renders_its_myst(lab_server, lab_browser):
 #: The lecture commands README.md and book/teaching.md tell a lecturer to use: (command id, menu
 #: or palette label, where the installed JupyterLab defines it).
 LECTURE_COMMANDS = [
+    ("slideshow:open", "Open as Slideshow", "labextensions/jupyterlab-myst-revealjs"),
     ("RISE:preview", "Render as Reveal Slideshow", "labextensions/jupyterlab-rise"),
     ("application:toggle-mode", "Simple Interface", "lab/static"),
     ("application:toggle-presentation-mode", "Presentation Mode", "lab/static"),
@@ -210,6 +212,138 @@ def test_lecture_docs_name_commands_that_exist(command, label, where):
     share = Path(sys.prefix) / "share" / "jupyter" / where
     sources = [p.read_text(errors="replace") for p in share.rglob("*") if p.suffix in (".js", ".json")]
     assert sources, f"nothing installed under {share}"
-    quoted = [f'"{command}"', f"'{command}'", f'__("{label}")']
+    # a label is translated (__("...")) in JupyterLab's own commands, a plain string in some extensions
+    quoted = [f'"{command}"', f"'{command}'", f'__("{label}")', f'"{label}"']
     for needle in quoted[:2], quoted[2:]:
         assert any(n in s for s in sources for n in needle), f"{needle} not found under {share}"
+
+
+# ------------------------------------------------------------------ lecture slides (issue 16)
+#: The slideshow tab of jupyterlab-myst-revealjs (command `slideshow:open`) and its reveal.js deck.
+SLIDESHOW = ".jp-SlideshowContent"
+SLIDE_SECTIONS = f"{SLIDESHOW} .reveal .slides > section"
+#: The indices of the slide shown, read from the deck's DOM (reveal.js marks it `present`).
+PRESENT_SLIDE_JS = """(sel) => {
+    const outer = [...document.querySelectorAll(sel)];
+    const h = outer.findIndex(s => s.classList.contains('present'));
+    const inner = h < 0 ? [] : [...outer[h].querySelectorAll(':scope > section')];
+    return [h, inner.findIndex(s => s.classList.contains('present'))];
+}"""
+
+
+def slide_structure(notebook: Path) -> list[int]:
+    """How many vertical slides each horizontal slide holds, from the cells' slide metadata
+    (`slide` opens a horizontal slide, `subslide` a vertical one in it; `skip` cells are left out)."""
+    counts: list[int] = []
+    for cell in nbformat.read(notebook, as_version=4).cells:
+        kind = cell.metadata.get("slideshow", {}).get("slide_type", "-")
+        if kind == "skip":
+            continue
+        if kind == "slide" or not counts:
+            counts.append(1)
+        elif kind == "subslide":
+            counts[-1] += 1
+    return counts
+
+
+def removed_sources(notebook: Path) -> list[str]:
+    """The first line of every code cell tagged remove-cell (the chapter's assertion cells)."""
+    return [cell.source.strip().splitlines()[0] for cell in nbformat.read(notebook, as_version=4).cells
+            if cell.cell_type == "code" and "remove-cell" in cell.metadata.get("tags", []) and cell.source.strip()]
+
+
+@pytest.mark.skipif(not CHAPTER_1.exists(), reason="chapter 1 is the lecture test's chapter")
+def test_lecture_slideshow_explorer_is_live(lab_server, lab_browser):
+    """A lecturer runs chapter 1, opens it as a slideshow (jupyterlab-myst-revealjs with the
+    book's extension, labextension/), goes to the retrieval playground's slide, moves its first
+    slider with the arrow keys and presses a preset: the figure on the slide changes and the slide
+    does not. The slides follow the chapter's slide metadata, show no assertion cell and fold the
+    explorer's code; outside a widget the arrow keys still turn the slides."""
+    page = NotebookPage.open(lab_browser, lab_server, CHAPTER_1)
+    pg = page.page
+    try:
+        page.restart_and_run_all()
+        _fail_with_errors(page, "error or stderr output after Restart Kernel and Run All", page.cell_errors())
+        assert page.command("slideshow:open")
+        pg.locator(SLIDE_SECTIONS).first.wait_for(timeout=60_000)
+        page.wait_idle()
+
+        # The slide structure is the chapter's: one horizontal slide per `slide` cell, its subslides in it.
+        wanted = slide_structure(CHAPTER_1)
+        got = pg.evaluate("(sel) => [...document.querySelectorAll(sel)].map("
+                          "s => Math.max(1, s.querySelectorAll(':scope > section').length))", SLIDE_SECTIONS)
+        assert got == wanted, f"slides per section {got}, the chapter's metadata says {wanted}"
+
+        # The explorer on its slide is the live view (not "Loading widget..." nor the static scrubber).
+        slides = pg.locator(SLIDESHOW)
+        views = slides.locator(EXPLORER)
+        try:
+            views.first.wait_for(state="attached", timeout=60_000)
+        except PlaywrightTimeout:
+            shown = [t for t in slides.locator(".jp-OutputArea-output").all_inner_texts() if "widget" in t.lower()]
+            pytest.fail(f"no live explorer on the slides; its outputs show {shown[:3]}")
+        expected = [e["title"] for e in stored_explorers(CHAPTER_1)]
+        explorers = [LiveExplorer(page, views.nth(i)) for i in range(views.count())]
+        assert sorted(e.title for e in explorers) == sorted(expected)
+        explorer = explorers[0]
+
+        # Assertion cells are not on the slides; the explorer's code is folded, its output shown.
+        visible_code = pg.evaluate(
+            """(sel) => [...document.querySelectorAll(sel + ' .jp-Slideshow-codeCellContainer')]
+                .filter(c => c.checkVisibility() && c.querySelector('.jp-InputArea').checkVisibility())
+                .map(c => c.querySelector('.jp-InputArea').textContent)""", SLIDESHOW)
+        for first_line in removed_sources(CHAPTER_1):
+            assert not any(first_line in code for code in visible_code), f"assertion cell on a slide: {first_line}"
+        cell = explorer.root.locator("xpath=ancestor::div[contains(@class, 'jp-CodeCell')][1]")
+        assert not cell.locator(".jp-InputArea").is_visible(), "the explorer's code shows on its slide"
+
+        # Go to the explorer's slide (reveal.js's own API: the deck is the slideshow content's).
+        pg.evaluate(
+            """(img) => {
+                const w = window.jupyterapp.shell.currentWidget;
+                const deck = w.content._reveal;
+                const section = img.closest('section');
+                const i = deck.getIndices(section);
+                deck.slide(i.h, i.v);
+            }""", explorer.image.element_handle())
+        pg.wait_for_function("(img) => img.closest('section').classList.contains('present')",
+                             arg=explorer.image.element_handle())
+        time.sleep(1)  # the slide transition
+        at = pg.evaluate(PRESENT_SLIDE_JS, SLIDE_SECTIONS)
+        assert explorer.image.is_visible(), "the explorer's slide does not show it"
+
+        handle = explorer.sliders()[0]
+        label = explorer.slider_label(handle)
+        key = explorer.step_direction(handle)
+        before_src, before = explorer.src(), explorer.pixels()
+        # As a lecturer who has been turning the slides: the deck has been clicked (reveal.js then
+        # takes the arrow keys), and now the slider has the focus.
+        heading = explorer.root.locator("xpath=ancestor::section[1]").locator("h3").first
+        heading.click()
+        handle.focus()
+        for _ in range(ARROW_PRESSES):
+            pg.keyboard.press(key)
+        settled = explorer.wait_settled(before_src)
+        assert pg.evaluate(PRESENT_SLIDE_JS, SLIDE_SECTIONS) == at, f"{key} on slider {label!r} turned the slide"
+        _fail_with_errors(page, f"explorer error after moving {label!r}", explorer.output_errors())
+        assert settled and explorer.pixels() != before, f"{ARROW_PRESSES} x {key} on {label!r} left the slide's figure"
+
+        changed = False
+        for button in explorer.presets():
+            before_src, before = explorer.src(), explorer.pixels()
+            button.click()
+            explorer.wait_settled(before_src, timeout=10)
+            if explorer.pixels() != before:
+                changed = True
+                break
+        assert changed, "no preset changed the figure on the slide"
+        assert pg.evaluate(PRESENT_SLIDE_JS, SLIDE_SECTIONS) == at, "a preset turned the slide"
+
+        # Outside a widget the arrow keys still turn the slides (reveal.js listens once the deck
+        # has been clicked).
+        heading.click()
+        pg.keyboard.press("ArrowRight")
+        pg.wait_for_function("([sel, at]) => JSON.stringify((" + PRESENT_SLIDE_JS + ")(sel)) !== JSON.stringify(at)",
+                             arg=[SLIDE_SECTIONS, at], timeout=10_000)
+    finally:
+        page.close()
