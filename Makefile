@@ -84,8 +84,9 @@ check: $(VENV)/.test-installed
 execute: $(VENV)/.book-installed
 	$(BIN)/python tools/execute_notebooks.py $(NB)
 
-benchmark: $(VENV)/.test-installed
+benchmark: $(VENV)/.test-installed book
 	$(BIN)/python benchmarks/live_latency.py
+	$(BIN)/python benchmarks/page_load.py
 
 # Re-execute chapters with every seed shifted (copies in _build/seed-shift; stored notebooks untouched)
 # and report every assertion that fails, e.g. make seeds SHIFTS="1 2 3" NB=chapters/...
@@ -99,5 +100,7 @@ ledger: $(VENV)/.book-installed
 status: $(VENV)/.book-installed
 	$(BIN)/python tools/make_status.py
 
+# Removes what the build made (the venv stays: delete .venv by hand for a new install).
 clean:
-	rm -rf _build _vendor
+	rm -rf _build _vendor js/node_modules labextension/node_modules labextension/lib labextension/build \
+	  labextension/tsconfig.tsbuildinfo $(LABEXT) $(VENV)/.labext-installed

@@ -18,7 +18,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 PAGE = ROOT / "book" / "ledger.md"
 SHIFTS = ROOT / "book" / "_data" / "seed-shift.json"
-VERDICT_MARK = {"reproduced": "✅ reproduced", "partly": "◐ partly", "not reproduced": "✗ not reproduced"}
+VERDICT_MARK = {"reproduced": "✓ reproduced", "partly": "◐ partly", "not reproduced": "✗ not reproduced"}
 
 sys.path.insert(0, str(ROOT / "widgets" / "src"))
 from nnpuzzles import bookfiles  # noqa: E402

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import re
 from pathlib import Path
 from urllib.parse import urlparse
@@ -11,6 +12,7 @@ from built_site import ROOT, chapter_pages
 
 MAX_PAGE_BYTES = 6 * 1024**2
 MAX_SITE_BYTES = 80 * 1024**2
+MAX_CHAPTER_HTML_BYTES = 500 * 1024  # a chapter's own HTML, its explorers' first frames included
 
 
 def pages(site: Path) -> list[Path]:
@@ -125,3 +127,35 @@ def test_one_search_field_per_page(site):
             continue
         soup = BeautifulSoup(page.read_text(encoding="utf-8"), "html.parser")
         assert len(soup.select("button.search-button-field")) == 1, page.relative_to(site)
+
+
+def test_explorer_frames_live_in_files_of_their_own(site):
+    """Each chapter's HTML keeps every explorer's first frame and stays under 500 kB; the other
+    frames are in ``_static/nnp-frames/<id>.js``, all of them, as many as the explorer's note says."""
+    heavy, problems = {}, []
+    frames_dir = (site / "_static" / "nnp-frames").resolve()
+    for page in chapter_pages():
+        html = page.read_text(encoding="utf-8")
+        if len(html.encode()) > MAX_CHAPTER_HTML_BYTES:
+            heavy[page.name] = len(html.encode())
+        for root in BeautifulSoup(html, "html.parser").select("div.nnp-explorer"):
+            name = f"{page.name}#{root['id']}"
+            holder = root.select_one("script.nnp-frames")
+            if root.get("data-frames") != "external" or not holder.get("data-src") or holder.text.strip():
+                problems.append(f"{name}: frames still inline")
+                continue
+            target = (page.parent / holder["data-src"]).resolve()
+            if target.parent != frames_dir or not target.exists():
+                problems.append(f"{name}: no frames file at {holder['data-src']}")
+                continue
+            prefix = f'(window.nnpFrames = window.nnpFrames || {{}})["{root["id"]}"] = '
+            script = target.read_text(encoding="utf-8")
+            assert script.startswith(prefix), name
+            frames = json.loads(script[len(prefix):].rstrip().rstrip(";"))
+            stated = int(re.search(r"([\d,]+) pre-rendered frames", root.select_one(".nnp-note").text)
+                         .group(1).replace(",", ""))
+            first = root.select_one("img.nnp-frame")["src"].removeprefix("data:image/png;base64,")
+            if len(frames) != stated or first not in frames.values():
+                problems.append(f"{name}: {len(frames)} frames in the file, {stated} stated")
+    assert not heavy, f"chapter HTML over 500 kB (bytes): {heavy}"
+    assert not problems, problems

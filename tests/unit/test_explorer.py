@@ -241,3 +241,36 @@ def test_static_html_carries_its_metadata_for_readers_without_a_browser():
     text = tricky.static_html()
     assert "<script>alert" not in text and "<b>" not in text  # names and titles are escaped
     assert explorers_in_html(text)[0]["presets"] == ['"><script>alert(1)</script>']
+
+
+def test_externalised_frames_leave_the_first_frame_and_a_loader():
+    """The book moves a scrubber's frames to a file of their own; the page keeps the first frame."""
+    from nnpuzzles.explorer import externalise_frames
+
+    html = make_explorer().static_html()
+    frames = frames_of(html)
+    page = f"<main><p>before</p>{html}<p>between</p>{html.replace('A sine', 'A second sine')}</main>"
+    new, files = externalise_frames(page, lambda uid: f"../_static/nnp-frames/{uid}.js")
+    uid = re.search(r'id="(nnp-[0-9a-f]{12})"', html).group(1)
+    assert list(files) == [uid]  # the same explorer twice: one file (same frames, same id)
+    assert new.count(f'data-src="../_static/nnp-frames/{uid}.js"></script>') == 2
+    assert 'data-frames="inline"' not in new and new.count('data-frames="external"') == 2
+    assert len(new) < len(page) - len(json.dumps(frames))  # the frames left the page
+    assert new.count('src="data:image/png;base64,') == 2  # each explorer's first frame stays
+    prefix = f'(window.nnpFrames = window.nnpFrames || {{}})["{uid}"] = '
+    assert files[uid].startswith(prefix)
+    assert json.loads(files[uid][len(prefix):].rstrip().rstrip(";")) == frames
+
+
+def test_frames_that_are_not_png_data_stay_in_the_page():
+    """Only base64 PNG frames under grid-index keys are moved, and only out of scrubbers that can
+    load them (older outputs, without ``data-frames``, are left as they are)."""
+    from nnpuzzles.explorer import externalise_frames
+
+    html = make_explorer().static_html()
+    frames = frames_of(html)
+    hostile = html.replace(json.dumps(frames), json.dumps({**frames, "0,0": "</script><script>alert(1)//"}))
+    odd_key = html.replace(json.dumps(frames), json.dumps({"x": "AAAA"}))
+    old = html.replace(' data-frames="inline"', "")
+    for page in (hostile, odd_key, old, html.replace(json.dumps(frames), "{not json")):
+        assert externalise_frames(page, lambda uid: "f.js") == (page, {})

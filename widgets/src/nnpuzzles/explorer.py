@@ -93,6 +93,57 @@ def explorers_in_html(text: str) -> list[dict]:
     return parser.found
 
 
+#: A scrubber's frames as stored in its output: ``<script type="application/json" class="nnp-frames">``.
+_FRAMES_SCRIPT = re.compile(r'<script type="application/json" class="nnp-frames">(.*?)</script>', re.S)
+#: Only a scrubber that can load its frames from a file says so (``data-frames="inline"``); the
+#: outputs of chapters executed before it could are left as they are.
+_EXPLORER_ID = re.compile(r'<div class="nnp-explorer" id="(nnp-[0-9a-f]{12})" data-frames="inline"')
+_FRAME_KEY = re.compile(r"\d+(,\d+)*")
+_BASE64 = re.compile(r"[A-Za-z0-9+/]+={0,2}")
+
+
+def frames_script(uid: str, frames: dict[str, str]) -> str:
+    """The JavaScript file that hands a scrubber its frames when the page loads it (a ``<script src>``
+    works from a web server and from ``file://`` alike, where ``fetch`` of a local file does not)."""
+    return (f"(window.nnpFrames = window.nnpFrames || {{}})[{json.dumps(uid)}] = "
+            f"{json.dumps(frames, separators=(',', ':'))};\n")
+
+
+def externalise_frames(page: str, href: Callable[[str], str]) -> tuple[str, dict[str, str]]:
+    """Move every static scrubber's frames out of a built page (the book does this after its build).
+
+    The page keeps each explorer's first frame (its ``<img>``) and an empty frames holder whose
+    ``data-src`` is ``href(uid)``; the scrubber loads that file when the explorer comes near the
+    viewport or is first touched. Returns the new page and ``{uid: script text}`` to write.
+    Frames must be base64 PNG data under grid-index keys, as :meth:`Explorer.static_html` writes
+    them; anything else is left where it is (the page still works, only heavier).
+    """
+    files: dict[str, str] = {}
+    out, last, since = [], 0, 0
+    for match in _FRAMES_SCRIPT.finditer(page):
+        ids = [m.group(1) for m in _EXPLORER_ID.finditer(page, since, match.start())]  # its own explorer
+        since = match.end()
+        try:
+            frames = json.loads(match.group(1))
+        except ValueError:
+            continue
+        valid = (ids and isinstance(frames, dict) and frames
+                 and all(isinstance(k, str) and _FRAME_KEY.fullmatch(k) and isinstance(v, str)
+                         and _BASE64.fullmatch(v) for k, v in frames.items()))
+        if not valid:
+            continue
+        uid = ids[-1]
+        files[uid] = frames_script(uid, frames)
+        out += [page[last:match.start()],
+                f'<script type="application/json" class="nnp-frames" data-src="{html.escape(href(uid))}"></script>']
+        last = match.end()
+    out.append(page[last:])
+    page = "".join(out)
+    for uid in files:
+        page = page.replace(f'id="{uid}" data-frames="inline"', f'id="{uid}" data-frames="external"')
+    return page, files
+
+
 #: The tools that execute chapters for the book (``make execute``, nbval in ``make test``) set this
 #: to "1": only then does an explorer shown in a kernel pre-render the frames of its static scrubber
 #: (what the published HTML shows). A reader's kernel renders the live view alone, at once.
