@@ -42,6 +42,9 @@ from nnpuzzles.repro import SEED_SHIFT_ENV, pin_kernel_environment, seed_shift
 
 ROOT = Path(__file__).resolve().parents[1]
 TIMES = ROOT / "book" / "_data" / "execution-times.json"
+# The chapters' code is formatted to the page column (chapters/ruff.toml); so is the set-up cell.
+CODE_LINE_LENGTH = int(re.search(r"^line-length = (\d+)", (ROOT / "chapters" / "ruff.toml").read_text(encoding="utf-8"),
+                                 flags=re.M).group(1))
 KERNELSPEC = {"display_name": "Python 3 (ipykernel)", "language": "python", "name": "python3"}
 # What the kernel reports, less its version (which would tie the notebook to one machine).
 LANGUAGE_INFO = {"codemirror_mode": {"name": "ipython", "version": 3}, "file_extension": ".py",
@@ -89,12 +92,20 @@ def install_spec() -> str:
     return f"nnpuzzles @ git+{url}@v{__version__}#subdirectory=widgets"
 
 
-def setup_cell_source() -> str:
+def setup_cell_source(spec: str | None = None) -> str:
+    """The guarded set-up cell that installs ``spec`` (by default the book's edition), laid out
+    as ``ruff format`` leaves it at the chapters' line length."""
+    spec = spec or install_spec()
+    package = f'BOOK_PACKAGE = "{spec}"'
+    if len(package) > CODE_LINE_LENGTH and "@v" in spec:  # split where the edition starts
+        head, edition = spec.split("@v", 1)
+        package = f'BOOK_PACKAGE = (\n    "{head}"\n    "@v{edition}"\n)'
     return ("# On Colab (or any kernel without the book's package): install it, at this edition.\n"
             "import importlib.util\nimport subprocess\nimport sys\n\n"
-            f'BOOK_PACKAGE = "{install_spec()}"\n'
+            f"{package}\n"
             'if importlib.util.find_spec("nnpuzzles") is None:\n'
-            '    subprocess.run([sys.executable, "-m", "pip", "install", "--quiet", BOOK_PACKAGE], check=True)')
+            '    pip = [sys.executable, "-m", "pip", "install", "--quiet", BOOK_PACKAGE]\n'
+            "    subprocess.run(pip, check=True)")
 
 
 def ensure_setup_cell(nb) -> None:

@@ -8,10 +8,13 @@ from __future__ import annotations
 
 import pytest
 from built_site import HTML, ROOT, chapter_pages
+from playwright.sync_api import expect
 
 
-def open_page(browser, url):
+def open_page(browser, url, on_request=None):
     page = browser.new_page()
+    if on_request is not None:
+        page.on("request", on_request)
     errors = []
     page.on("console", lambda m: errors.append(m.text) if m.type == "error" else None)
     page.on("pageerror", lambda e: errors.append(str(e)))
@@ -19,6 +22,29 @@ def open_page(browser, url):
     page.on("request", lambda r: remote.append(r.url) if not r.url.startswith(("http://127.0.0.1", "data:")) else None)
     page.goto(url, wait_until="load")
     return page, errors, remote
+
+
+# Every line of a code cell or its printed output, folded cells opened, that is wider than its
+# box (so that the reader would have to scroll sideways to see its end).
+CUT_LINES = """() => {
+  document.querySelectorAll("details").forEach(d => { d.open = true; });
+  return [...document.querySelectorAll("div.cell_input pre, div.cell_output pre")]
+    .filter(pre => pre.scrollWidth > pre.clientWidth + 1)
+    .map(pre => pre.textContent.split("\\n").reduce((a, b) => (b.length > a.length ? b : a)));
+}"""
+
+
+@pytest.mark.parametrize("chapter", chapter_pages(), ids=lambda p: p.stem)
+def test_no_code_or_output_line_is_cut_at_the_page_column(browser, site_url, chapter):
+    """At a laptop's 1440-px window, code fits the page column and printed output wraps in it."""
+    page = browser.new_page(viewport={"width": 1440, "height": 900})
+    try:
+        page.goto(f"{site_url}/{chapter.relative_to(HTML).as_posix()}", wait_until="load")
+        assert page.locator("div.cell_input pre").count() > 0
+        cut = page.evaluate(CUT_LINES)
+        assert not cut, f"{len(cut)} code or output blocks scroll sideways, e.g. {cut[:3]}"
+    finally:
+        page.close()
 
 
 @pytest.mark.parametrize("chapter", chapter_pages(), ids=lambda p: p.stem)
@@ -37,8 +63,11 @@ def test_chapter_page_in_a_real_browser(browser, site_url, chapter):
             slider.focus()
             key = "ArrowLeft" if slider.input_value() == slider.get_attribute("max") else "ArrowRight"
             slider.press(key)
-            moved = image.get_attribute("src")
-            assert moved != before, f"explorer {k}: the slider did not change the figure"
+            # the frames come from a file of their own, loaded when the explorer nears the viewport
+            # or is touched: the new frame may arrive a moment after the key press
+            expect(image).not_to_have_attribute("src", before, timeout=30_000)
+            if explorer.get_attribute("data-frames") == "external":
+                expect(explorer).to_have_attribute("data-loaded", "true")
             presets = explorer.locator("button.nnp-preset")
             if presets.count():
                 changed = False
@@ -49,6 +78,47 @@ def test_chapter_page_in_a_real_browser(browser, site_url, chapter):
                 assert changed, f"explorer {k}: no preset changed the figure"
         assert not errors, f"console errors: {errors}"
         assert not remote, f"remote requests: {remote[:5]}"
+    finally:
+        page.close()
+
+
+def test_explorer_frames_load_when_the_reader_comes_near(browser, site_url):
+    """The page arrives with each explorer's first frame only; an explorer's other frames are
+    requested when it scrolls near the viewport (not at page load when it is far below), and a
+    frame set from the URL fragment appears once they have arrived."""
+    chapter = next(p for p in chapter_pages()  # (that every explorer's frames are external is a site test)
+                   if p.read_text(encoding="utf-8").count('data-frames="external"') >= 2)
+    url = f"{site_url}/{chapter.relative_to(HTML).as_posix()}"
+    requested = []
+    page, errors, remote = open_page(browser, url, lambda r: requested.append(r.url))
+    try:
+        explorers = page.locator(".nnp-explorer")
+        last = explorers.nth(explorers.count() - 1)
+        src = last.locator("script.nnp-frames").get_attribute("data-src")
+        page.wait_for_timeout(500)
+        below = page.evaluate("el => el.getBoundingClientRect().top > window.innerHeight + 400",
+                              last.element_handle())
+        assert below, "the last explorer should start far below the first screen"
+        assert not any(u.endswith(src.rsplit("/", 1)[-1]) for u in requested), requested
+        assert last.get_attribute("data-loaded") is None
+        last.scroll_into_view_if_needed()
+        expect(last).to_have_attribute("data-loaded", "true", timeout=30_000)
+        assert any(u.endswith(src.rsplit("/", 1)[-1]) for u in requested), requested
+
+        slug = last.get_attribute("data-slug")
+        slider = last.locator("input[type=range]").first
+        slider.focus()
+        slider.press("ArrowLeft" if slider.input_value() == slider.get_attribute("max") else "ArrowRight")
+        fragment, shown = page.evaluate("location.hash"), last.locator("img.nnp-frame").get_attribute("src")
+        assert fragment.startswith(f"#{slug}:")
+        fresh, fresh_errors, _ = open_page(browser, url + fragment)
+        try:
+            target = fresh.locator(f'.nnp-explorer[data-slug="{slug}"]')
+            expect(target.locator("img.nnp-frame")).to_have_attribute("src", shown, timeout=30_000)
+            assert not fresh_errors, fresh_errors
+        finally:
+            fresh.close()
+        assert not errors and not remote, (errors, remote)
     finally:
         page.close()
 

@@ -54,7 +54,7 @@ def test_in_a_clean_venv_the_cell_installs_the_package_and_the_imports_work(tmp_
     assert missing.returncode != 0, "the clean venv must not have the package"
     source = tmp_path / "widgets"  # a copy, so pip's build leaves the checkout untouched
     shutil.copytree(ROOT / "widgets", source, ignore=shutil.ignore_patterns("build", "*.egg-info", "__pycache__"))
-    cell = execute_notebooks.setup_cell_source().replace(execute_notebooks.install_spec(), str(source))
+    cell = execute_notebooks.setup_cell_source(str(source))
     subprocess.run([python, "-c", cell], check=True, timeout=900)
     cells = json.loads(chapter_notebooks(ROOT)[0].read_text(encoding="utf-8"))["cells"]
     first = next("".join(c["source"]) for c in cells if "from nnpuzzles" in "".join(c["source"]))
