@@ -34,10 +34,11 @@ CUT_LINES = """() => {
 }"""
 
 
+@pytest.mark.parametrize("width", [1280, 1440])
 @pytest.mark.parametrize("chapter", chapter_pages(), ids=lambda p: p.stem)
-def test_no_code_or_output_line_is_cut_at_the_page_column(browser, site_url, chapter):
-    """At a laptop's 1440-px window, code fits the page column and printed output wraps in it."""
-    page = browser.new_page(viewport={"width": 1440, "height": 900})
+def test_no_code_or_output_line_is_cut_at_the_page_column(browser, site_url, chapter, width):
+    """In a laptop's window, code fits the page column and printed output wraps in it."""
+    page = browser.new_page(viewport={"width": width, "height": 900})
     try:
         page.goto(f"{site_url}/{chapter.relative_to(HTML).as_posix()}", wait_until="load")
         assert page.locator("div.cell_input pre").count() > 0
