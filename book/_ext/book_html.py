@@ -75,7 +75,13 @@ def singlehtml_inherits_html_handlers(app):
 _PNG_SIZE = struct.Struct(">II")  # width and height in a PNG's IHDR chunk, bytes 16-24
 _IMG = re.compile(r"<img\b[^>]*>")
 _FONTAWESOME = re.compile(r'<script defer src="([^"]*_static/scripts/fontawesome\.js[^"]*)"></script>')
-_AFTER_LOAD = ('<script>addEventListener("load", function () {{ var s = document.createElement("script"); '
+# Until the page has loaded, no icon is drawn from the theme's icon fonts (the header's icons, the
+# admonitions' title icons), so the browser does not fetch the fonts (270 kB) while it still loads
+# the page's own files; at load the icon script comes, which draws the header's icons as SVG.
+_ICONS_AFTER_LOAD = ("html:not(.nnp-loaded) :is(.fa, .fas, .far, .fab, .fa-solid, .fa-regular, .fa-brands)"
+                     "::before, html:not(.nnp-loaded) .admonition-title::after { content: none !important; }")
+_AFTER_LOAD = ('<style>' + _ICONS_AFTER_LOAD.replace("{", "{{").replace("}", "}}") + '</style><script>addEventListener("load", function () {{ '
+               'document.documentElement.classList.add("nnp-loaded"); var s = document.createElement("script"); '
                's.src = "{}"; document.head.appendChild(s); }});</script>')
 
 
@@ -90,7 +96,7 @@ def png_size(path: Path) -> tuple[int, int] | None:
 def lighter_page(text: str, folder: Path) -> str:
     """A page that is ready sooner on a slow line: its figures load lazily with their size known
     (so the layout does not jump), and the theme's icon script, 1.4 MB that only swaps the icon
-    font for SVG, loads after the page instead of before it is ready."""
+    font for SVG, and its icon fonts load after the page instead of before it is ready."""
 
     def figure(match):
         tag = match.group(0)

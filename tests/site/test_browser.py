@@ -34,6 +34,27 @@ CUT_LINES = """() => {
 }"""
 
 
+def test_icon_fonts_and_script_wait_until_the_page_has_loaded(browser, site_url):
+    """The theme's icon script (1.4 MB) and icon fonts (270 kB) are requested only after the load
+    event, so they do not slow a page on a slow line; then the icons are drawn (as SVG)."""
+    chapter = chapter_pages()[0]
+    page, errors, _ = open_page(browser, f"{site_url}/{chapter.relative_to(HTML).as_posix()}")
+    try:
+        page.wait_for_selector("svg.svg-inline--fa", state="attached", timeout=30_000)
+        late = page.evaluate("""() => {
+          const loaded = performance.getEntriesByType("navigation")[0].loadEventStart;
+          return performance.getEntriesByType("resource")
+            .filter(e => /fontawesome\\.js|fa-[a-z]+-[0-9]+\\.woff2/.test(e.name))
+            .map(e => [e.name.split("/").pop(), e.startTime - loaded]);
+        }""")
+        assert any(name.startswith("fontawesome.js") for name, _ in late), late
+        early = [(name, round(dt)) for name, dt in late if dt < 0]
+        assert not early, f"requested before the load event (ms): {early}"
+        assert not errors, errors
+    finally:
+        page.close()
+
+
 @pytest.mark.parametrize("width", [1280, 1440])
 @pytest.mark.parametrize("chapter", chapter_pages(), ids=lambda p: p.stem)
 def test_no_code_or_output_line_is_cut_at_the_page_column(browser, site_url, chapter, width):
