@@ -80,7 +80,8 @@ _FONTAWESOME = re.compile(r'<script defer src="([^"]*_static/scripts/fontawesome
 # the page's own files; at load the icon script comes, which draws the header's icons as SVG.
 _ICONS_AFTER_LOAD = ("html:not(.nnp-loaded) :is(.fa, .fas, .far, .fab, .fa-solid, .fa-regular, .fa-brands)"
                      "::before, html:not(.nnp-loaded) .admonition-title::after { content: none !important; }")
-_AFTER_LOAD = ('<style>' + _ICONS_AFTER_LOAD.replace("{", "{{").replace("}", "}}") + '</style><script>addEventListener("load", function () {{ '
+_AFTER_LOAD = ("<style>" + _ICONS_AFTER_LOAD.replace("{", "{{").replace("}", "}}") + "</style>"
+               '<script>addEventListener("load", function () {{ '
                'document.documentElement.classList.add("nnp-loaded"); var s = document.createElement("script"); '
                's.src = "{}"; document.head.appendChild(s); }});</script>')
 
