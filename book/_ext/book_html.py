@@ -22,8 +22,10 @@ only after 6 s at 10 Mbit/s). After the HTML build each page keeps every explore
 the other frames move to ``_static/nnp-frames/<id>.js``, which the scrubber loads when it comes near
 the viewport or is touched (``nnpuzzles.explorer.externalise_frames``). The single-page build that
 ``make pdf`` prints keeps them inline, so the print edition sees every frame. Figures load lazily,
-with their sizes, and the theme's 1.4 MB icon script after the page (``lighter_page``): on a 3G
-line chapter 2 was ready after 8.6 s, mostly waiting for MathJax behind those bytes.
+with their sizes, and the theme's 1.4 MB icon script and its icon fonts after the page
+(``lighter_page``). On a 3G line (1.6 Mbit/s) chapter 2 was ready after 8.6 s with the frames
+external but those bytes in the way, and is ready after 3.5 s with them out of the way; every
+chapter is ready within 1.1 s at 10 Mbit/s (``benchmarks/page_load.py``, the status page).
 """
 
 from __future__ import annotations

@@ -4,6 +4,7 @@ offline with the local checkout as the source) and folded plumbing (explorer and
 
 from __future__ import annotations
 
+import ast
 import importlib.util
 import json
 import shutil
@@ -58,7 +59,8 @@ def test_in_a_clean_venv_the_cell_installs_the_package_and_the_imports_work(tmp_
     subprocess.run([python, "-c", cell], check=True, timeout=900)
     cells = json.loads(chapter_notebooks(ROOT)[0].read_text(encoding="utf-8"))["cells"]
     first = next("".join(c["source"]) for c in cells if "from nnpuzzles" in "".join(c["source"]))
-    imports = "\n".join(line for line in first.splitlines() if line.startswith(("import ", "from ", "    ")))
+    imports = "\n".join(ast.get_source_segment(first, node) for node in ast.parse(first).body
+                        if isinstance(node, ast.Import | ast.ImportFrom))
     assert "from nnpuzzles" in imports  # the first chapter's imports, the package's included
     done = subprocess.run([python, "-c", "import matplotlib; matplotlib.use('Agg')\n" + imports
                            + "\nprint(nnpuzzles_ok := True)"], capture_output=True, text=True, timeout=300)
